@@ -1,0 +1,45 @@
+import { UserError } from '../errors';
+import type { CargoWorkspace, Crate } from './workspace';
+
+/** The one member crate that defines binary (or example) `target`. */
+export function crateDefining(workspace: CargoWorkspace, kind: 'bin' | 'example', target: string, manifest: string): Crate {
+  let found: Crate | undefined;
+  for (const crate of workspace.members.values()) {
+    const targets = kind === 'bin' ? crate.bins : crate.examples;
+    if (!targets.includes(target)) continue;
+    if (found) {
+      throw new UserError(
+        `${manifest}: ${kind} ${target} appears more than once in cargo workspace (crates ${found.dir} and ${crate.dir})`,
+      );
+    }
+    found = crate;
+  }
+  if (!found) throw new UserError(`${manifest}: ${kind} ${target} does not exist in cargo workspace`);
+  return found;
+}
+
+/**
+ * The crate and every member it reaches through path dependencies and build-dependencies; with
+ * `dev` (an example build), also through the root crate's own dev-dependencies (not deeper ones).
+ */
+export function crateClosure(workspace: CargoWorkspace, root: Crate, dev: boolean): Crate[] {
+  const seen = new Map<string, Crate>();
+  const visit = (crate: Crate) => {
+    if (seen.has(crate.name)) return;
+    seen.set(crate.name, crate);
+    for (const name of crate.pathDependencies) visit(member(workspace, crate, name));
+  };
+  visit(root);
+  if (dev) for (const name of root.pathDevDependencies) visit(member(workspace, root, name));
+  return [...seen.values()];
+}
+
+function member(workspace: CargoWorkspace, from: Crate, name: string): Crate {
+  const crate = workspace.members.get(name);
+  if (!crate) {
+    throw new UserError(
+      `${from.dir}/Cargo.toml: path dependency ${name} is not a member of the Cargo workspace; add its directory to [workspace].members in Cargo.toml`,
+    );
+  }
+  return crate;
+}

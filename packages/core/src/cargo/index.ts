@@ -1,0 +1,2 @@
+export { crateClosure, crateDefining } from './closure';
+export { loadCargoWorkspace, type CargoWorkspace, type Crate } from './workspace';

@@ -1,0 +1,168 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { located, UserError } from '../errors';
+import { normaliseDir } from '../paths';
+
+// smol-toml declares only ES module types, but ships a CommonJS build under its `require` condition.
+type SmolToml = typeof import('smol-toml', { with: { 'resolution-mode': 'import' } });
+const { parse, TomlError } = require('smol-toml') as SmolToml;
+
+/**
+ * The Cargo workspace as mzbuild's `cargo.py` reads it: from the TOML files alone, not from
+ * `cargo metadata`, omissions included (spec §1), so that fingerprints match mzbuild's.
+ */
+export interface Crate {
+  name: string;
+  /** Root-relative directory. */
+  dir: string;
+  bins: string[];
+  examples: string[];
+  /** Path dependencies from `[dependencies]` and `[build-dependencies]`, by crate name. */
+  pathDependencies: string[];
+  /** Path dependencies from `[dev-dependencies]`, followed only from the root of an example build. */
+  pathDevDependencies: string[];
+}
+
+export interface CargoWorkspace {
+  /** Members by crate name; a later member of the same name replaces an earlier one, as in mzbuild. */
+  members: Map<string, Crate>;
+  /** Directories of members and of crates under `exclude` globs: they partition the files. */
+  crateDirs: string[];
+}
+
+type Table = Record<string, unknown>;
+
+function readToml(root: string, file: string): Table {
+  let text: string;
+  try {
+    text = readFileSync(join(root, file), 'utf8');
+  } catch {
+    throw new UserError(`${file}: cannot be read (is the path in the workspace's members right?)`);
+  }
+  try {
+    return parse(text) as Table;
+  } catch (error) {
+    if (error instanceof TomlError) {
+      throw new UserError(located(file, error.line, error.column, `invalid TOML: ${error.message.split('\n')[0]}`));
+    }
+    throw error;
+  }
+}
+
+const isTable = (value: unknown): value is Table => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export function loadCargoWorkspace(root: string): CargoWorkspace {
+  if (!existsSync(join(root, 'Cargo.toml'))) {
+    throw new UserError('Cargo.toml: not found at the repository root; images with a cargo-build pre-image need a Cargo workspace there');
+  }
+  const config = readToml(root, 'Cargo.toml');
+  const workspace = config['workspace'];
+  if (!isTable(workspace) || !Array.isArray(workspace['members'])) {
+    throw new UserError('Cargo.toml: needs a [workspace] table with a `members` list of crate directories');
+  }
+  const members = new Map<string, Crate>();
+  const crateDirs = new Set<string>();
+  for (const member of workspace['members']) {
+    if (typeof member !== 'string' || /[*?[]/.test(member)) {
+      throw new UserError(
+        `Cargo.toml: workspace member ${JSON.stringify(member)} is not a plain directory; mzbuild reads members literally, so list each crate directory`,
+      );
+    }
+    const crate = loadCrate(root, normaliseDir(member));
+    members.set(crate.name, crate);
+    crateDirs.add(crate.dir);
+  }
+  for (const dir of excludedCrateDirs(root, workspace['exclude'])) crateDirs.add(dir);
+  return { members, crateDirs: [...crateDirs] };
+}
+
+/** `exclude` entries ending in `*` name their subdirectories that hold a Cargo.toml; others are ignored. */
+function excludedCrateDirs(root: string, exclude: unknown): string[] {
+  if (!Array.isArray(exclude)) return [];
+  const dirs: string[] = [];
+  for (const pattern of exclude) {
+    if (typeof pattern !== 'string' || !pattern.endsWith('*')) continue;
+    const parent = normaliseDir(pattern.replace(/\*+$/, ''));
+    for (const entry of listDir(join(root, parent))) {
+      const dir = parent === '' ? entry : `${parent}/${entry}`;
+      if (isDirectory(join(root, dir)) && existsSync(join(root, dir, 'Cargo.toml'))) {
+        dirs.push(loadCrate(root, dir).dir);
+      }
+    }
+  }
+  return dirs;
+}
+
+function loadCrate(root: string, dir: string): Crate {
+  const file = dir === '' ? 'Cargo.toml' : `${dir}/Cargo.toml`;
+  const config = readToml(root, file);
+  const pkg = config['package'];
+  if (!isTable(pkg) || typeof pkg['name'] !== 'string') {
+    throw new UserError(`${file}: needs a [package] table with a \`name\``);
+  }
+  const name = pkg['name'];
+  const targetNames = (key: 'bin' | 'example'): string[] => {
+    const targets = config[key];
+    if (!Array.isArray(targets)) return [];
+    return targets.map((target) => {
+      if (!isTable(target) || typeof target['name'] !== 'string') {
+        throw new UserError(`${file}: every [[${key}]] needs a \`name\``);
+      }
+      return target['name'];
+    });
+  };
+  const absolute = join(root, dir);
+  const bins = targetNames('bin');
+  if (pkg['autobins'] !== false) {
+    if (existsSync(join(absolute, 'src', 'main.rs'))) bins.push(name);
+    bins.push(...autoTargets(join(absolute, 'src', 'bin')));
+  }
+  const examples = targetNames('example');
+  if (pkg['autoexamples'] !== false) examples.push(...autoTargets(join(absolute, 'examples')));
+
+  return {
+    name,
+    dir,
+    bins,
+    examples,
+    pathDependencies: [...new Set([...pathDependencies(config['dependencies']), ...pathDependencies(config['build-dependencies'])])],
+    pathDevDependencies: pathDependencies(config['dev-dependencies']),
+  };
+}
+
+/** `<dir>/*.rs` stems and `<dir>/*\/main.rs` directory names, skipping dot files as Python's glob does. */
+function autoTargets(dir: string): string[] {
+  const names: string[] = [];
+  for (const entry of listDir(dir)) {
+    if (entry.startsWith('.')) continue;
+    if (entry.endsWith('.rs')) names.push(entry.slice(0, -3));
+    else if (existsSync(join(dir, entry, 'main.rs'))) names.push(entry);
+  }
+  return names;
+}
+
+/** Entries of a top-level dependency table whose value is a table with `path`: `package ?? key`. */
+function pathDependencies(table: unknown): string[] {
+  if (!isTable(table)) return [];
+  const names: string[] = [];
+  for (const [key, value] of Object.entries(table)) {
+    if (isTable(value) && 'path' in value) names.push(typeof value['package'] === 'string' ? value['package'] : key);
+  }
+  return names;
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

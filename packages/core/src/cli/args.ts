@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+import { ARCHES, SANITIZERS, type SharedOptions } from '../config';
+import { UserError } from '../errors';
+
+export const USAGE = `usage: mzimage [options] COMMAND [IMAGE…]
+
+Content-addressed Docker images, fingerprint-compatible with Materialize's mzbuild.
+Works from any directory of a git repository that holds mzbuild.yml files.
+
+commands:
+  list                         every image, in repository order
+  fingerprint IMAGE…|--all     the fingerprint (NAME<TAB>FINGERPRINT for several images)
+  spec IMAGE…|--all            the full image reference, <registry>/<prefix><name>:mzbuild-<fingerprint>
+  describe IMAGE [--transitive] fingerprint, input files and dependencies
+
+options:
+  --dev | --optimized | --release   build profile (default: optimized; release when CI_LTO is set)
+  --arch x86_64|aarch64             architecture (default: the host's)
+  --coverage                        build with coverage (default: CI_COVERAGE_ENABLED)
+  --sanitizer NAME                  ${SANITIZERS.join('|')} (default: CI_SANITIZER, else none)
+  --image-registry REGISTRY         e.g. ghcr.io/acme/monorepo (default: MZBUILD_REGISTRY, nx.json,
+                                    then the GHCR repository of a GitHub origin remote)
+  --image-prefix PREFIX             put before every image name
+  --all                             every image (fingerprint, spec)
+  --transitive                      include the inputs of dependencies (describe)
+  --json                            machine-readable output
+  -h, --help                        this text
+`;
+
+export type Command = 'list' | 'fingerprint' | 'spec' | 'describe';
+const COMMANDS: Command[] = ['list', 'fingerprint', 'spec', 'describe'];
+
+export interface Invocation {
+  command: Command;
+  images: string[];
+  all: boolean;
+  transitive: boolean;
+  json: boolean;
+  flags: SharedOptions;
+}
+
+/** Usage errors: the CLI prints the message and the usage, and exits 2. */
+export class UsageError extends UserError {}
+
+export function parseInvocation(argv: string[]): Invocation | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        dev: { type: 'boolean' },
+        optimized: { type: 'boolean' },
+        release: { type: 'boolean' },
+        arch: { type: 'string' },
+        coverage: { type: 'boolean' },
+        sanitizer: { type: 'string' },
+        'image-registry': { type: 'string' },
+        'image-prefix': { type: 'string' },
+        all: { type: 'boolean' },
+        transitive: { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  const [command, ...images] = positionals;
+  if (command === undefined) throw new UsageError('no command given');
+  if (!COMMANDS.includes(command as Command)) throw new UsageError(`unknown command: ${command}`);
+
+  const profiles = (['dev', 'optimized', 'release'] as const).filter((p) => values[p]);
+  if (profiles.length > 1) throw new UsageError(`--${profiles.join(' and --')} exclude each other`);
+  const flags: SharedOptions = {};
+  if (profiles[0]) flags.profile = profiles[0];
+  if (values.arch !== undefined) flags.arch = oneOf('--arch', values.arch, ARCHES);
+  if (values.coverage) flags.coverage = true;
+  if (values.sanitizer !== undefined) flags.sanitizer = oneOf('--sanitizer', values.sanitizer, SANITIZERS);
+  if (values['image-registry'] !== undefined) flags.registry = values['image-registry'];
+  if (values['image-prefix'] !== undefined) flags.imagePrefix = values['image-prefix'];
+
+  const invocation: Invocation = {
+    command: command as Command,
+    images,
+    all: values.all ?? false,
+    transitive: values.transitive ?? false,
+    json: values.json ?? false,
+    flags,
+  };
+  checkImageArguments(invocation);
+  return invocation;
+}
+
+function checkImageArguments({ command, images, all }: Invocation): void {
+  if (command === 'list') {
+    if (images.length > 0 || all) throw new UsageError('list takes no image names');
+  } else if (command === 'describe') {
+    if (all) throw new UsageError('describe takes image names, not --all');
+    if (images.length === 0) throw new UsageError('describe needs an image name');
+  } else if (all && images.length > 0) {
+    throw new UsageError(`${command} takes image names or --all, not both`);
+  } else if (!all && images.length === 0) {
+    throw new UsageError(`${command} needs image names, or --all`);
+  }
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`${flag} ${value}: use one of ${allowed.join(', ')}`);
+}

@@ -1,0 +1,27 @@
+import { loadContext } from '../context';
+import { isUserError } from '../errors';
+import { parseInvocation, USAGE, UsageError } from './args';
+import { runCommand } from './commands';
+
+/** Runs `mzimage` and returns its exit code: 0, 1 for an error of the user's, 2 for bad usage. */
+export async function main(argv: string[], cwd = process.cwd()): Promise<number> {
+  try {
+    const invocation = parseInvocation(argv);
+    if (invocation === 'help') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    const context = await loadContext({ cwd, flags: invocation.flags });
+    for (const warning of context.repository.warnings) process.stderr.write(`mzimage: ${warning}\n`);
+    process.stdout.write(runCommand(context, invocation));
+    return 0;
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+    for (const line of error.message.split('\n')) process.stderr.write(`mzimage: ${line}\n`);
+    if (error instanceof UsageError) {
+      process.stderr.write(`run 'mzimage --help' for usage\n`);
+      return 2;
+    }
+    return 1;
+  }
+}

@@ -1,0 +1,154 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { z } from 'zod';
+import { UserError } from './errors';
+
+/** Everything that salts a fingerprint (spec §2), and where images are published. */
+export const PROFILES = ['dev', 'optimized', 'release'] as const;
+export const ARCHES = ['x86_64', 'aarch64'] as const;
+export const SANITIZERS = ['none', 'address', 'hwaddress', 'cfi', 'thread', 'leak', 'undefined'] as const;
+
+export type Profile = (typeof PROFILES)[number];
+export type Arch = (typeof ARCHES)[number];
+export type Sanitizer = (typeof SANITIZERS)[number];
+
+export interface FingerprintConfig {
+  profile: Profile;
+  arch: Arch;
+  coverage: boolean;
+  sanitizer: Sanitizer;
+}
+
+export interface Config extends FingerprintConfig {
+  /** `ghcr.io/owner/repo`; undefined means local names, `mzbuild/<name>`. */
+  registry: string | undefined;
+  /** Put before every image name in its reference. */
+  imagePrefix: string;
+}
+
+/** The name under which users register the Nx plugin; its options in nx.json are read here too. */
+export const PLUGIN_NAME = '@mzbuild/nx';
+
+/** Plugin options in nx.json that the CLI shares with the plugin, so both compute the same images. */
+export const sharedOptionsSchema = z.object({
+  registry: z.string().optional(),
+  imagePrefix: z.string().optional(),
+  profile: z.enum(PROFILES).optional(),
+  arch: z.enum(ARCHES).optional(),
+  coverage: z.boolean().optional(),
+  sanitizer: z.enum(SANITIZERS).optional(),
+});
+export type SharedOptions = z.infer<typeof sharedOptionsSchema>;
+
+export interface ConfigSources {
+  /** Command-line flags or executor options: the strongest source. */
+  flags?: SharedOptions;
+  env?: NodeJS.ProcessEnv;
+  /** The plugin options from nx.json. */
+  pluginOptions?: SharedOptions;
+  /** The `origin` remote, asked only when nothing else names a registry. */
+  originUrl?: () => Promise<string | undefined>;
+  /** The host's `process.arch`, for the default architecture. */
+  hostArch?: string;
+}
+
+/** mzbuild's `env_is_truthy`: anything but unset, "", "0", "no" and "false". */
+export function envIsTruthy(value: string | undefined): boolean {
+  return value !== undefined && !['', '0', 'no', 'false'].includes(value);
+}
+
+/**
+ * Resolves the configuration: flags, then the environment (`MZBUILD_REGISTRY`, and mzbuild's
+ * `CI_LTO`, `CI_COVERAGE_ENABLED`, `CI_SANITIZER`), then nx.json, then defaults (the host's
+ * architecture, the GHCR repository of a GitHub `origin`).
+ */
+export async function resolveConfig(sources: ConfigSources = {}): Promise<Config> {
+  const flags = sources.flags ?? {};
+  const env = sources.env ?? process.env;
+  const options = sources.pluginOptions ?? {};
+
+  const profile = flags.profile ?? (envIsTruthy(env['CI_LTO']) ? 'release' : undefined) ?? options.profile ?? 'optimized';
+  const coverage =
+    flags.coverage ??
+    (env['CI_COVERAGE_ENABLED'] !== undefined ? envIsTruthy(env['CI_COVERAGE_ENABLED']) : undefined) ??
+    options.coverage ??
+    false;
+  const sanitizer = flags.sanitizer ?? sanitizerFromEnv(env['CI_SANITIZER']) ?? options.sanitizer ?? 'none';
+  const arch = flags.arch ?? options.arch ?? hostArch(sources.hostArch ?? process.arch);
+
+  let registry = flags.registry ?? nonEmpty(env['MZBUILD_REGISTRY']) ?? options.registry;
+  if (registry === undefined && sources.originUrl) registry = ghcrRepository(await sources.originUrl());
+  return {
+    profile,
+    arch,
+    coverage,
+    sanitizer,
+    registry: registry === undefined ? undefined : registry.replace(/\/+$/, ''),
+    imagePrefix: flags.imagePrefix ?? options.imagePrefix ?? '',
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function sanitizerFromEnv(value: string | undefined): Sanitizer | undefined {
+  if (value === undefined) return undefined;
+  if ((SANITIZERS as readonly string[]).includes(value)) return value as Sanitizer;
+  throw new UserError(`CI_SANITIZER=${JSON.stringify(value)} is not a sanitizer; use one of ${SANITIZERS.join(', ')}`);
+}
+
+export function hostArch(nodeArch: string): Arch {
+  if (nodeArch === 'x64') return 'x86_64';
+  if (nodeArch === 'arm64') return 'aarch64';
+  throw new UserError(`the host architecture ${nodeArch} is not one mzbuild builds for; pass --arch x86_64 or --arch aarch64`);
+}
+
+/** `ghcr.io/<owner>/<repo>` in lower case, for a GitHub remote URL in any of its forms. */
+export function ghcrRepository(url: string | undefined): string | undefined {
+  const match = url?.match(/github\.com[:/]+([^/]+)\/([^/]+?)(?:\.git)?\/?$/i);
+  return match ? `ghcr.io/${match[1]}/${match[2]}`.toLowerCase() : undefined;
+}
+
+/** Local images go under `mzbuild/` when no registry is configured. */
+export const LOCAL_REGISTRY = 'mzbuild';
+
+export function imageRepository(config: Pick<Config, 'registry' | 'imagePrefix'>, name: string): string {
+  return `${config.registry ?? LOCAL_REGISTRY}/${config.imagePrefix}${name}`;
+}
+
+export function imageReference(config: Pick<Config, 'registry' | 'imagePrefix'>, name: string, fingerprint: string): string {
+  return `${imageRepository(config, name)}:mzbuild-${fingerprint}`;
+}
+
+/**
+ * The plugin's options from the nearest nx.json between `cwd` and the repository root, if the
+ * plugin is registered there.
+ */
+export function readPluginOptions(cwd: string, root: string): SharedOptions | undefined {
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    const file = join(dir, 'nx.json');
+    if (existsSync(file)) return pluginOptionsIn(file, relative(root, file) || 'nx.json');
+    if (dir === root || dirname(dir) === dir || relative(root, dir).startsWith('..')) return undefined;
+  }
+}
+
+function pluginOptionsIn(file: string, shown: string): SharedOptions | undefined {
+  let nxJson: { plugins?: unknown[] };
+  try {
+    nxJson = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UserError(`${shown}: not valid JSON (${(error as Error).message})`);
+  }
+  for (const entry of nxJson.plugins ?? []) {
+    if (typeof entry === 'string' && entry === PLUGIN_NAME) return {};
+    if (typeof entry !== 'object' || entry === null || (entry as { plugin?: unknown }).plugin !== PLUGIN_NAME) continue;
+    const parsed = sharedOptionsSchema.safeParse((entry as { options?: unknown }).options ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new UserError(`${shown}: option ${issue.path.join('.')} of plugin ${PLUGIN_NAME}: ${issue.message}`);
+    }
+    return parsed.data;
+  }
+  return undefined;
+}

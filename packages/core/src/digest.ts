@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { lstatSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FingerprintConfig } from './config';
+import { UserError } from './errors';
+import type { PreImage } from './manifest';
+
+/** What a file contributes to a self digest: its git-style mode and the SHA-1 of its content. */
+export interface FileRecord {
+  mode: number;
+  sha1: Buffer;
+}
+
+const SYMLINK = 0o120000;
+const EXECUTABLE = 0o100755;
+const REGULAR = 0o100644;
+
+/** Where self digests get their file records: the working tree, or known hashes in tests. */
+export interface FileRecordSource {
+  record(path: string): FileRecord;
+}
+
+/** Hashes each file once, however many images take it as an input. */
+export class FileHasher implements FileRecordSource {
+  private readonly records = new Map<string, FileRecord>();
+
+  constructor(private readonly root: string) {}
+
+  record(path: string): FileRecord {
+    let record = this.records.get(path);
+    if (!record) {
+      record = this.read(path);
+      this.records.set(path, record);
+    }
+    return record;
+  }
+
+  /** The mode comes from lstat; the content follows a symlink to its target, as Python's open() does. */
+  private read(path: string): FileRecord {
+    const absolute = join(this.root, path);
+    let mode: number;
+    let content: Buffer;
+    try {
+      const stat = lstatSync(absolute);
+      mode = stat.isSymbolicLink() ? SYMLINK : stat.mode & 0o100 ? EXECUTABLE : REGULAR;
+      content = readFileSync(absolute);
+    } catch (error) {
+      throw new UserError(`${path}: is an input file but cannot be read (${describeFsError(error)})`);
+    }
+    return { mode, sha1: createHash('sha1').update(content).digest() };
+  }
+}
+
+function describeFsError(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'it does not exist, or is a symlink whose target does not exist';
+    case 'EISDIR':
+      return 'it is a directory, or a symlink to one';
+    case 'EACCES':
+      return 'permission denied';
+    default:
+      return (error as Error).message;
+  }
+}
+
+/**
+ * `extra()` of a pre-image, with mzbuild's quirk: its flag words are appended to a Python list
+ * *character by character*, sorted and joined with commas (spec §2).
+ */
+export function preImageExtra(step: PreImage, config: FingerprintConfig): string {
+  if (step.type !== 'cargo-build') return '';
+  const words: string[] = [];
+  if (config.profile === 'release') words.push('release');
+  if (config.profile === 'optimized') words.push('optimized');
+  if (config.coverage) words.push('coverage');
+  if (config.sanitizer !== 'none') words.push(config.sanitizer);
+  return [...words.join('')].sort().join(',');
+}
+
+/** The salts every image gets, with no separators: `profile=Profile.OPTIMIZEDarch=x86_64…mirror=ghcr`. */
+export function configSalt(config: FingerprintConfig): string {
+  const profile = config.profile.toUpperCase();
+  const coverage = config.coverage ? 'True' : 'False';
+  return `profile=Profile.${profile}arch=${config.arch}coverage=${coverage}sanitizer=${config.sanitizer}mirror=ghcr`;
+}
+
+const NUL = Buffer.from([0]);
+
+/** sha1 over the sorted input records, the pre-images' extras and the salts (spec §2). */
+export function selfDigest(inputs: string[], hasher: FileRecordSource, preImages: PreImage[], config: FingerprintConfig): Buffer {
+  const hash = createHash('sha1');
+  const mode = Buffer.alloc(2);
+  for (const path of inputs) {
+    const record = hasher.record(path);
+    mode.writeUInt16BE(record.mode & 0xffff);
+    hash.update(mode);
+    hash.update(path, 'utf8');
+    hash.update(record.sha1);
+    hash.update(NUL);
+  }
+  for (const step of preImages) {
+    hash.update(preImageExtra(step, config), 'utf8');
+    hash.update(NUL);
+  }
+  hash.update(configSalt(config), 'utf8');
+  return hash.digest();
+}
+
+/** sha1(self ‖ for each direct dependency, by name: name ‖ raw digest ‖ NUL) (spec §3). */
+export function fullDigest(self: Buffer, dependencies: { name: string; raw: Buffer }[]): Buffer {
+  const hash = createHash('sha1').update(self);
+  for (const dependency of [...dependencies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    hash.update(dependency.name, 'utf8');
+    hash.update(dependency.raw);
+    hash.update(NUL);
+  }
+  return hash.digest();
+}

@@ -1,0 +1,12 @@
+export { base32 } from './base32';
+export * from './cargo';
+export * from './config';
+export { loadContext, type ContextOptions, type MzbuildContext } from './context';
+export { configSalt, FileHasher, type FileRecord, type FileRecordSource, fullDigest, preImageExtra, selfDigest } from './digest';
+export { parseMzfrom, rewriteMzfrom, type MzfromLine } from './dockerfile';
+export { isUserError, located, UserError } from './errors';
+export { Resolver, type ResolvedImage } from './fingerprint';
+export { listVisibleFiles, repositoryRoot } from './git';
+export { InputIndex } from './inputs';
+export * from './manifest';
+export { dependencyOrder, findImages, loadRepository, type Image, type Repository } from './repository';

@@ -1,0 +1,108 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { crateClosure, crateDefining, type Crate } from './cargo';
+import { UserError } from './errors';
+import type { CargoBuild, Copy, PreImage } from './manifest';
+import { normaliseDir, partitionByLongestPrefix, sortUtf8 } from './paths';
+import { matchesPathspec } from './pathspec';
+import type { Image, Repository } from './repository';
+
+/**
+ * The input files of images (spec §1), each set computed once per repository: the image contexts
+ * and the crates are partitioned from the one listing of git-visible files.
+ */
+export class InputIndex {
+  private contexts?: Map<string, string[]>;
+  private crates?: Map<string, string[]>;
+  private cargoShared?: string[];
+  private readonly memo = new Map<string, string[]>();
+
+  constructor(private readonly repository: Repository) {}
+
+  /** The sorted input paths of one image, its own and its pre-images'. */
+  inputsOf(image: Image): string[] {
+    let inputs = this.memo.get(image.name);
+    if (!inputs) {
+      const all = new Set(this.contextFiles(image));
+      for (const step of image.manifest.preImages) for (const file of this.preImageInputs(image, step)) all.add(file);
+      inputs = sortUtf8(all);
+      this.memo.set(image.name, inputs);
+    }
+    return inputs;
+  }
+
+  /** Git-visible files under the image directory that belong to no nested image directory. */
+  contextFiles(image: Image): string[] {
+    this.contexts ??= partitionByLongestPrefix(
+      this.repository.files,
+      this.repository.images.map((i) => i.dir),
+    );
+    const files = this.contexts.get(image.dir)!;
+    if (files.length === 0) {
+      throw new UserError(`${image.dir}/mzbuild.yml: image ${image.name} exists but its files are unknown to git; git add them, or un-ignore them`);
+    }
+    return files;
+  }
+
+  preImageInputs(image: Image, step: PreImage): string[] {
+    return step.type === 'cargo-build' ? this.cargoInputs(image, step) : this.copyInputs(step);
+  }
+
+  /** The crates a cargo-build step compiles: those defining its bins and examples, with their closures. */
+  cratesOf(image: Image, step: CargoBuild): Crate[] {
+    const workspace = this.repository.cargo();
+    const manifest = `${image.dir}/mzbuild.yml`;
+    const crates = new Map<string, Crate>();
+    for (const bin of step.bins) {
+      for (const crate of crateClosure(workspace, crateDefining(workspace, 'bin', bin, manifest), false)) crates.set(crate.dir, crate);
+    }
+    for (const example of step.examples) {
+      for (const crate of crateClosure(workspace, crateDefining(workspace, 'example', example, manifest), true)) {
+        crates.set(crate.dir, crate);
+      }
+    }
+    return [...crates.values()];
+  }
+
+  /** Files shared by every Rust image: `ci/builder/**`, `Cargo.toml`, `Cargo.lock` and `.cargo/config`. */
+  sharedCargoInputs(): string[] {
+    if (!this.cargoShared) {
+      const shared = this.repository.files.filter((f) => f.startsWith('ci/builder/'));
+      // Added without asking git, as mzbuild does: they are inputs even when ignored.
+      shared.push('Cargo.toml', 'Cargo.lock');
+      if (existsSync(join(this.repository.root, '.cargo/config'))) shared.push('.cargo/config');
+      this.cargoShared = shared;
+    }
+    return this.cargoShared;
+  }
+
+  private cargoInputs(image: Image, step: CargoBuild): string[] {
+    const files = [...this.sharedCargoInputs()];
+    for (const crate of this.cratesOf(image, step)) files.push(...this.crateFiles(crate.dir));
+    return files;
+  }
+
+  private crateFiles(dir: string): string[] {
+    if (!this.crates) {
+      const workspace = this.repository.cargo();
+      const dirs = new Set(workspace.crateDirs);
+      // mzbuild leaves `<crate>/mzcompose` and `<crate>/mzcompose.py` out of crate inputs.
+      const excluded = workspace.crateDirs.flatMap((d) => [`${d}/mzcompose`, `${d}/mzcompose.py`]);
+      const kept = this.repository.files.filter(
+        (f) => !f.includes('mzcompose') || !excluded.some((e) => f === e || f.startsWith(`${e}/`)),
+      );
+      this.crates = partitionByLongestPrefix(kept, dirs);
+    }
+    return this.crates.get(dir) ?? [];
+  }
+
+  /**
+   * Files under `source` that match `matching`, as root-relative paths. mzbuild hashes the wrong
+   * paths here (spec §7); this is what it means to do.
+   */
+  private copyInputs(step: Copy): string[] {
+    const source = normaliseDir(step.source);
+    const prefix = source === '' ? '' : `${source}/`;
+    return this.repository.files.filter((f) => f.startsWith(prefix) && matchesPathspec(step.matching, f.slice(prefix.length)));
+  }
+}

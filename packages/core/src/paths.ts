@@ -1,0 +1,39 @@
+/**
+ * Assigns each root-relative file to the longest directory of `dirs` that holds it (`file` starts
+ * with `dir + "/"`), as mzbuild partitions image contexts and crates. Files in no directory are
+ * dropped. Walking up a file's own ancestors costs its depth, not the number of directories.
+ */
+export function partitionByLongestPrefix(files: Iterable<string>, dirs: Iterable<string>): Map<string, string[]> {
+  const partition = new Map<string, string[]>();
+  for (const dir of dirs) partition.set(dir, []);
+  for (const file of files) {
+    for (let slash = file.lastIndexOf('/'); slash > 0; slash = file.lastIndexOf('/', slash - 1)) {
+      const owner = partition.get(file.slice(0, slash));
+      if (owner) {
+        owner.push(file);
+        break;
+      }
+    }
+  }
+  return partition;
+}
+
+/** Orders paths by their UTF-8 bytes, as Python's `sorted()` orders `str` (not by UTF-16 units). */
+export function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+export function sortUtf8(paths: Iterable<string>): string[] {
+  const list = [...paths];
+  // Plain string comparison agrees with UTF-8 byte order except for astral characters, so only
+  // pay for the byte comparison when a path has a surrogate pair.
+  return list.some((p) => /[\uD800-\uDFFF]/.test(p)) ? list.sort(compareUtf8) : list.sort();
+}
+
+/** Normalises a relative directory as Python's pathlib would: no `./`, no trailing or doubled slashes. */
+export function normaliseDir(dir: string): string {
+  return dir
+    .split('/')
+    .filter((part) => part !== '' && part !== '.')
+    .join('/');
+}

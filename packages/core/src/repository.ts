@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCargoWorkspace, type CargoWorkspace } from './cargo';
+import { parseMzfrom } from './dockerfile';
+import { located, UserError } from './errors';
+import { listVisibleFiles, repositoryRoot } from './git';
+import { parseManifest, type Manifest } from './manifest';
+import { sortUtf8 } from './paths';
+
+/** A directory with an `mzbuild.yml`, and what its manifest and Dockerfile say. */
+export interface Image {
+  name: string;
+  /** Root-relative directory holding `mzbuild.yml` and `Dockerfile`. */
+  dir: string;
+  manifest: Manifest;
+  /** The Dockerfile as written, MZFROM lines and all. */
+  dockerfile: string;
+  /** The distinct images named by MZFROM, sorted by name. */
+  dependencies: string[];
+}
+
+export interface Repository {
+  /** Absolute path of the git top level; every path in the model is relative to it. */
+  root: string;
+  /** In discovery order: sorted by manifest path, as `mzimage list` prints them. */
+  images: Image[];
+  byName: Map<string, Image>;
+  /** Every git-visible file, listed once for all the inputs of all images. */
+  files: string[];
+  /** Located warnings, such as unknown manifest keys. */
+  warnings: string[];
+  /** The Cargo workspace, read on first use: only images with a cargo-build pre-image need it. */
+  cargo(): CargoWorkspace;
+}
+
+const MANIFEST = 'mzbuild.yml';
+
+/** Discovers every image of the git repository that holds `cwd`, and checks the image graph. */
+export async function loadRepository(cwd: string): Promise<Repository> {
+  const root = await repositoryRoot(cwd);
+  const files = await listVisibleFiles(root);
+  const warnings: string[] = [];
+  const errors: string[] = [];
+  const images: Image[] = [];
+
+  for (const manifestFile of discoverManifests(files)) {
+    try {
+      const { image, warnings: found } = loadImage(root, manifestFile);
+      images.push(image);
+      warnings.push(...found);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      errors.push(error.message);
+    }
+  }
+  if (errors.length > 0) throw new UserError(errors.join('\n'));
+
+  const byName = indexByName(images);
+  checkDependenciesExist(images, byName);
+  dependencyOrder(images, byName); // throws on a cycle anywhere in the graph
+
+  let cargo: CargoWorkspace | undefined;
+  return { root, images, byName, files, warnings, cargo: () => (cargo ??= loadCargoWorkspace(root)) };
+}
+
+/**
+ * Every git-visible `**\/mzbuild.yml` (not one at the root, which that pathspec cannot match), but
+ * none under `misc/python/`, where mzbuild keeps its own virtualenv.
+ */
+function discoverManifests(files: string[]): string[] {
+  return sortUtf8(files.filter((f) => f.endsWith(`/${MANIFEST}`) && !f.startsWith('misc/python/')));
+}
+
+function loadImage(root: string, manifestFile: string): { image: Image; warnings: string[] } {
+  const dir = manifestFile.slice(0, -(MANIFEST.length + 1));
+  const { manifest, warnings } = parseManifest(readText(root, manifestFile, 'cannot be read'), manifestFile);
+  const dockerfileName = `${dir}/Dockerfile`;
+  const dockerfile = readText(root, dockerfileName, `is missing: image ${manifest.name} needs a Dockerfile beside ${manifestFile}`);
+  const image: Image = {
+    name: manifest.name,
+    dir,
+    manifest,
+    dockerfile,
+    dependencies: [...new Set(parseMzfrom(dockerfile).map((line) => line.name))].sort(),
+  };
+  return { image, warnings };
+}
+
+function readText(root: string, file: string, problem: string): string {
+  try {
+    return readFileSync(join(root, file), 'utf8');
+  } catch {
+    throw new UserError(`${file}: ${problem}`);
+  }
+}
+
+function indexByName(images: Image[]): Map<string, Image> {
+  const byName = new Map<string, Image>();
+  for (const image of images) {
+    const other = byName.get(image.name);
+    if (other) {
+      throw new UserError(
+        `image ${image.name} exists twice: ${other.dir}/${MANIFEST} and ${image.dir}/${MANIFEST}; image names must be unique`,
+      );
+    }
+    byName.set(image.name, image);
+  }
+  return byName;
+}
+
+function checkDependenciesExist(images: Image[], byName: Map<string, Image>): void {
+  const errors: string[] = [];
+  for (const image of images) {
+    for (const { name, line } of parseMzfrom(image.dockerfile)) {
+      if (!byName.has(name)) {
+        errors.push(located(`${image.dir}/Dockerfile`, line, 1, `image ${image.name} depends on non-existent image ${name}`));
+      }
+    }
+  }
+  if (errors.length > 0) throw new UserError([...new Set(errors)].join('\n'));
+}
+
+/**
+ * The targets and everything they build on, dependencies first: targets sorted by name, then a
+ * depth-first walk visiting dependencies in name order, each image after its dependencies, as
+ * mzbuild resolves them.
+ */
+export function dependencyOrder(targets: Iterable<Image>, byName: Map<string, Image>): Image[] {
+  const resolved = new Map<string, Image>();
+  const visiting = new Set<string>();
+  const visit = (image: Image, path: string[]) => {
+    if (resolved.has(image.name)) return;
+    if (visiting.has(image.name)) {
+      throw new UserError(`circular dependency in mzbuild: ${[...path, image.name].join(' -> ')}`);
+    }
+    visiting.add(image.name);
+    for (const dependency of image.dependencies) visit(byName.get(dependency)!, [...path, image.name]);
+    resolved.set(image.name, image);
+  };
+  for (const target of [...targets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) visit(target, []);
+  return [...resolved.values()];
+}
+
+/** Looks images up by name, with mzimage's `unknown image: X` for a name that is none. */
+export function findImages(repository: Repository, names: string[]): Image[] {
+  return names.map((name) => {
+    const image = repository.byName.get(name);
+    if (!image) throw new UserError(`unknown image: ${name}`);
+    return image;
+  });
+}
