@@ -24,8 +24,10 @@ export function parseManifest(text: string, file: string): ParsedManifest {
     return located(file, line, col, message);
   };
 
-  if (doc.errors.length > 0) {
-    throw new UserError(doc.errors.map((e) => at(e.pos[0], `invalid YAML: ${firstLine(e.message)}`)).join('\n'));
+  const [syntaxError] = doc.errors;
+  if (syntaxError) {
+    // Only the first: the ones after it are mostly the parser losing its way.
+    throw new UserError(at(syntaxError.pos[0], `invalid YAML: ${firstLine(syntaxError.message)}`));
   }
   const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
   if (data === null || data === undefined) {

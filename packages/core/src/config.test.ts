@@ -1,0 +1,72 @@
+import { envIsTruthy, ghcrRepository, imageReference, resolveConfig } from './config';
+
+describe('resolveConfig', () => {
+  it('defaults to optimized, the host architecture, no coverage, no sanitizer, local names', async () => {
+    expect(await resolveConfig({ env: {}, hostArch: 'x64' })).toEqual({
+      profile: 'optimized',
+      arch: 'x86_64',
+      coverage: false,
+      sanitizer: 'none',
+      registry: undefined,
+      imagePrefix: '',
+    });
+    expect((await resolveConfig({ env: {}, hostArch: 'arm64' })).arch).toBe('aarch64');
+  });
+
+  it("reads mzbuild's CI variables", async () => {
+    const config = await resolveConfig({ env: { CI_LTO: '1', CI_COVERAGE_ENABLED: 'true', CI_SANITIZER: 'address' }, hostArch: 'x64' });
+    expect(config).toMatchObject({ profile: 'release', coverage: true, sanitizer: 'address' });
+    expect((await resolveConfig({ env: { CI_LTO: 'false', CI_COVERAGE_ENABLED: '0' }, hostArch: 'x64' })).profile).toBe('optimized');
+  });
+
+  it('rejects an unknown CI_SANITIZER by name', async () => {
+    await expect(resolveConfig({ env: { CI_SANITIZER: 'memory' }, hostArch: 'x64' })).rejects.toThrow(/CI_SANITIZER="memory" is not a sanitizer/);
+  });
+
+  it('takes the registry from the flag, then MZBUILD_REGISTRY, then nx.json, then a GitHub origin', async () => {
+    const origin = async () => 'git@github.com:Acme/MonoRepo.git';
+    const sources = { hostArch: 'x64', originUrl: origin };
+    expect((await resolveConfig({ ...sources, env: {} })).registry).toBe('ghcr.io/acme/monorepo');
+    expect((await resolveConfig({ ...sources, env: {}, pluginOptions: { registry: 'nx.example/r' } })).registry).toBe('nx.example/r');
+    expect((await resolveConfig({ ...sources, env: { MZBUILD_REGISTRY: 'env.example/r' }, pluginOptions: { registry: 'nx.example/r' } })).registry).toBe('env.example/r');
+    expect((await resolveConfig({ ...sources, env: { MZBUILD_REGISTRY: 'env.example/r' }, flags: { registry: 'flag.example/r/' } })).registry).toBe('flag.example/r');
+  });
+
+  it('lets flags override the environment and nx.json', async () => {
+    const config = await resolveConfig({ env: { CI_LTO: '1' }, pluginOptions: { profile: 'dev', arch: 'x86_64' }, flags: { profile: 'optimized', arch: 'aarch64' }, hostArch: 'x64' });
+    expect(config).toMatchObject({ profile: 'optimized', arch: 'aarch64' });
+  });
+});
+
+describe('ghcrRepository', () => {
+  it.each([
+    ['https://github.com/Acme/Repo.git', 'ghcr.io/acme/repo'],
+    ['https://github.com/acme/repo', 'ghcr.io/acme/repo'],
+    ['git@github.com:acme/repo.git', 'ghcr.io/acme/repo'],
+    ['ssh://git@github.com/acme/repo.git', 'ghcr.io/acme/repo'],
+    ['https://gitlab.com/acme/repo.git', undefined],
+    [undefined, undefined],
+  ])('maps %s to %s', (url, expected) => {
+    expect(ghcrRepository(url)).toBe(expected);
+  });
+});
+
+describe('imageReference', () => {
+  it('joins registry, prefix, name and the fingerprint tag', () => {
+    expect(imageReference({ registry: 'ghcr.io/a/b', imagePrefix: 'mz-' }, 'base', 'FP')).toBe('ghcr.io/a/b/mz-base:mzbuild-FP');
+    expect(imageReference({ registry: undefined, imagePrefix: '' }, 'base', 'FP')).toBe('mzbuild/base:mzbuild-FP');
+  });
+});
+
+describe('envIsTruthy', () => {
+  it.each([
+    [undefined, false],
+    ['', false],
+    ['0', false],
+    ['no', false],
+    ['false', false],
+    ['1', true],
+    ['False', true],
+    ['yes', true],
+  ])('%j is %s', (value, expected) => expect(envIsTruthy(value)).toBe(expected));
+});
