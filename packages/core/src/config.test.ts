@@ -20,7 +20,7 @@ describe('resolveConfig', () => {
   });
 
   it('rejects an unknown CI_SANITIZER by name', async () => {
-    await expect(resolveConfig({ env: { CI_SANITIZER: 'memory' }, hostArch: 'x64' })).rejects.toThrow(/CI_SANITIZER="memory" is not a sanitizer/);
+    await expect(resolveConfig({ env: { CI_SANITIZER: 'memory' }, hostArch: 'x64' })).rejects.toThrow(/CI_SANITIZER="memory" is not allowed; use one of none, address/);
   });
 
   it('takes the registry from the flag, then MZBUILD_REGISTRY, then nx.json, then a GitHub origin', async () => {
@@ -30,6 +30,12 @@ describe('resolveConfig', () => {
     expect((await resolveConfig({ ...sources, env: {}, pluginOptions: { registry: 'nx.example/r' } })).registry).toBe('nx.example/r');
     expect((await resolveConfig({ ...sources, env: { MZBUILD_REGISTRY: 'env.example/r' }, pluginOptions: { registry: 'nx.example/r' } })).registry).toBe('env.example/r');
     expect((await resolveConfig({ ...sources, env: { MZBUILD_REGISTRY: 'env.example/r' }, flags: { registry: 'flag.example/r/' } })).registry).toBe('flag.example/r');
+  });
+
+  it('takes MZBUILD_PROFILE and MZBUILD_ARCH over CI_LTO and nx.json', async () => {
+    const config = await resolveConfig({ env: { CI_LTO: '1', MZBUILD_PROFILE: 'dev', MZBUILD_ARCH: 'aarch64' }, pluginOptions: { arch: 'x86_64' }, hostArch: 'x64' });
+    expect(config).toMatchObject({ profile: 'dev', arch: 'aarch64' });
+    await expect(resolveConfig({ env: { MZBUILD_ARCH: 'arm' }, hostArch: 'x64' })).rejects.toThrow(/MZBUILD_ARCH="arm" is not allowed/);
   });
 
   it('lets flags override the environment and nx.json', async () => {

@@ -57,24 +57,32 @@ export function envIsTruthy(value: string | undefined): boolean {
   return value !== undefined && !['', '0', 'no', 'false'].includes(value);
 }
 
+/** The environment variables that change the configuration: Nx targets take them as inputs. */
+export const CONFIG_ENV = ['MZBUILD_PROFILE', 'MZBUILD_ARCH', 'MZBUILD_REGISTRY', 'CI_LTO', 'CI_COVERAGE_ENABLED', 'CI_SANITIZER'] as const;
+
 /**
- * Resolves the configuration: flags, then the environment (`MZBUILD_REGISTRY`, and mzbuild's
- * `CI_LTO`, `CI_COVERAGE_ENABLED`, `CI_SANITIZER`), then nx.json, then defaults (the host's
- * architecture, the GHCR repository of a GitHub `origin`).
+ * Resolves the configuration: flags, then the environment (`MZBUILD_PROFILE`, `MZBUILD_ARCH`,
+ * `MZBUILD_REGISTRY`, and mzbuild's `CI_LTO`, `CI_COVERAGE_ENABLED`, `CI_SANITIZER`), then
+ * nx.json, then defaults (the host's architecture, the GHCR repository of a GitHub `origin`).
  */
 export async function resolveConfig(sources: ConfigSources = {}): Promise<Config> {
   const flags = sources.flags ?? {};
   const env = sources.env ?? process.env;
   const options = sources.pluginOptions ?? {};
 
-  const profile = flags.profile ?? (envIsTruthy(env['CI_LTO']) ? 'release' : undefined) ?? options.profile ?? 'optimized';
+  const profile =
+    flags.profile ??
+    fromEnv(env, 'MZBUILD_PROFILE', PROFILES) ??
+    (envIsTruthy(env['CI_LTO']) ? 'release' : undefined) ??
+    options.profile ??
+    'optimized';
   const coverage =
     flags.coverage ??
     (env['CI_COVERAGE_ENABLED'] !== undefined ? envIsTruthy(env['CI_COVERAGE_ENABLED']) : undefined) ??
     options.coverage ??
     false;
-  const sanitizer = flags.sanitizer ?? sanitizerFromEnv(env['CI_SANITIZER']) ?? options.sanitizer ?? 'none';
-  const arch = flags.arch ?? options.arch ?? hostArch(sources.hostArch ?? process.arch);
+  const sanitizer = flags.sanitizer ?? fromEnv(env, 'CI_SANITIZER', SANITIZERS) ?? options.sanitizer ?? 'none';
+  const arch = flags.arch ?? fromEnv(env, 'MZBUILD_ARCH', ARCHES) ?? options.arch ?? hostArch(sources.hostArch ?? process.arch);
 
   let registry = flags.registry ?? nonEmpty(env['MZBUILD_REGISTRY']) ?? options.registry;
   if (registry === undefined && sources.originUrl) registry = ghcrRepository(await sources.originUrl());
@@ -92,10 +100,11 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-function sanitizerFromEnv(value: string | undefined): Sanitizer | undefined {
-  if (value === undefined) return undefined;
-  if ((SANITIZERS as readonly string[]).includes(value)) return value as Sanitizer;
-  throw new UserError(`CI_SANITIZER=${JSON.stringify(value)} is not a sanitizer; use one of ${SANITIZERS.join(', ')}`);
+function fromEnv<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[]): T | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UserError(`${name}=${JSON.stringify(value)} is not allowed; use one of ${allowed.join(', ')}`);
 }
 
 export function hostArch(nodeArch: string): Arch {

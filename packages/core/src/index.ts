@@ -9,4 +9,13 @@ export { Resolver, type ResolvedImage } from './fingerprint';
 export { listVisibleFiles, repositoryRoot } from './git';
 export { InputIndex } from './inputs';
 export * from './manifest';
-export { dependencyOrder, findImages, loadRepository, type Image, type Repository } from './repository';
+export {
+  dependencyOrder,
+  findImages,
+  isImageManifest,
+  loadImageGraph,
+  loadRepository,
+  type Image,
+  type ImageGraph,
+  type Repository,
+} from './repository';

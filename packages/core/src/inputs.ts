@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { crateClosure, crateDefining, type Crate } from './cargo';
+import { cratesOfStep } from './cargo';
 import { UserError } from './errors';
 import type { CargoBuild, Copy, PreImage } from './manifest';
 import { normaliseDir, partitionByLongestPrefix, sortUtf8 } from './paths';
@@ -48,22 +48,6 @@ export class InputIndex {
     return step.type === 'cargo-build' ? this.cargoInputs(image, step) : this.copyInputs(step);
   }
 
-  /** The crates a cargo-build step compiles: those defining its bins and examples, with their closures. */
-  cratesOf(image: Image, step: CargoBuild): Crate[] {
-    const workspace = this.repository.cargo();
-    const manifest = `${image.dir}/mzbuild.yml`;
-    const crates = new Map<string, Crate>();
-    for (const bin of step.bins) {
-      for (const crate of crateClosure(workspace, crateDefining(workspace, 'bin', bin, manifest), false)) crates.set(crate.dir, crate);
-    }
-    for (const example of step.examples) {
-      for (const crate of crateClosure(workspace, crateDefining(workspace, 'example', example, manifest), true)) {
-        crates.set(crate.dir, crate);
-      }
-    }
-    return [...crates.values()];
-  }
-
   /** Files shared by every Rust image: `ci/builder/**`, `Cargo.toml`, `Cargo.lock` and `.cargo/config`. */
   sharedCargoInputs(): string[] {
     if (!this.cargoShared) {
@@ -78,7 +62,9 @@ export class InputIndex {
 
   private cargoInputs(image: Image, step: CargoBuild): string[] {
     const files = [...this.sharedCargoInputs()];
-    for (const crate of this.cratesOf(image, step)) files.push(...this.crateFiles(crate.dir));
+    for (const crate of cratesOfStep(this.repository.cargo(), step, `${image.dir}/mzbuild.yml`)) {
+      files.push(...this.crateFiles(crate.dir));
+    }
     return files;
   }
 

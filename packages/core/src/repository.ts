@@ -19,18 +19,22 @@ export interface Image {
   dependencies: string[];
 }
 
-export interface Repository {
+/** The images of a repository and their MZFROM graph, checked: no unknown image, no cycle. */
+export interface ImageGraph {
   /** Absolute path of the git top level; every path in the model is relative to it. */
   root: string;
   /** In discovery order: sorted by manifest path, as `mzimage list` prints them. */
   images: Image[];
   byName: Map<string, Image>;
-  /** Every git-visible file, listed once for all the inputs of all images. */
-  files: string[];
   /** Located warnings, such as unknown manifest keys. */
   warnings: string[];
   /** The Cargo workspace, read on first use: only images with a cargo-build pre-image need it. */
   cargo(): CargoWorkspace;
+}
+
+export interface Repository extends ImageGraph {
+  /** Every git-visible file, listed once for all the inputs of all images. */
+  files: string[];
 }
 
 const MANIFEST = 'mzbuild.yml';
@@ -39,11 +43,19 @@ const MANIFEST = 'mzbuild.yml';
 export async function loadRepository(cwd: string): Promise<Repository> {
   const root = await repositoryRoot(cwd);
   const files = await listVisibleFiles(root);
+  return { ...loadImageGraph(root, files.filter(isImageManifest)), files };
+}
+
+/**
+ * Reads the given manifests (root-relative paths), their Dockerfiles, and checks the graph; every
+ * broken manifest is reported in one error.
+ */
+export function loadImageGraph(root: string, manifestFiles: string[]): ImageGraph {
   const warnings: string[] = [];
   const errors: string[] = [];
   const images: Image[] = [];
 
-  for (const manifestFile of discoverManifests(files)) {
+  for (const manifestFile of sortUtf8(manifestFiles)) {
     try {
       const { image, warnings: found } = loadImage(root, manifestFile);
       images.push(image);
@@ -60,15 +72,16 @@ export async function loadRepository(cwd: string): Promise<Repository> {
   dependencyOrder(images, byName); // throws on a cycle anywhere in the graph
 
   let cargo: CargoWorkspace | undefined;
-  return { root, images, byName, files, warnings, cargo: () => (cargo ??= loadCargoWorkspace(root)) };
+  return { root, images, byName, warnings, cargo: () => (cargo ??= loadCargoWorkspace(root)) };
 }
 
 /**
- * Every git-visible `**\/mzbuild.yml` (not one at the root, which that pathspec cannot match), but
- * none under `misc/python/`, where mzbuild keeps its own virtualenv.
+ * Whether a root-relative path is an image manifest: a `**\/mzbuild.yml` (not one at the root,
+ * which that pathspec cannot match), but none under `misc/python/`, where mzbuild keeps its own
+ * virtualenv.
  */
-function discoverManifests(files: string[]): string[] {
-  return sortUtf8(files.filter((f) => f.endsWith(`/${MANIFEST}`) && !f.startsWith('misc/python/')));
+export function isImageManifest(path: string): boolean {
+  return path.endsWith(`/${MANIFEST}`) && !path.startsWith('misc/python/');
 }
 
 function loadImage(root: string, manifestFile: string): { image: Image; warnings: string[] } {

@@ -1,4 +1,5 @@
 import { UserError } from '../errors';
+import type { CargoBuild } from '../manifest';
 import type { CargoWorkspace, Crate } from './workspace';
 
 /** The one member crate that defines binary (or example) `target`. */
@@ -42,4 +43,20 @@ function member(workspace: CargoWorkspace, from: Crate, name: string): Crate {
     );
   }
   return crate;
+}
+
+/**
+ * The crates a cargo-build step compiles: those defining its bins and examples, with their
+ * closures. `manifest` is the mzbuild.yml path shown in errors.
+ */
+export function cratesOfStep(workspace: CargoWorkspace, step: CargoBuild, manifest: string): Crate[] {
+  const crates = new Map<string, Crate>();
+  const add = (kind: 'bin' | 'example', target: string) => {
+    for (const crate of crateClosure(workspace, crateDefining(workspace, kind, target, manifest), kind === 'example')) {
+      crates.set(crate.dir, crate);
+    }
+  };
+  for (const bin of step.bins) add('bin', bin);
+  for (const example of step.examples) add('example', example);
+  return [...crates.values()];
 }

@@ -1,2 +1,2 @@
-export { crateClosure, crateDefining } from './closure';
+export { crateClosure, crateDefining, cratesOfStep } from './closure';
 export { loadCargoWorkspace, type CargoWorkspace, type Crate } from './workspace';
