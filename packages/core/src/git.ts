@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from './errors';
 
 /** Git's empty tree: diffing the working tree against it lists every tracked file that exists. */
@@ -58,5 +60,16 @@ export async function originUrl(root: string): Promise<string | undefined> {
     return url === '' ? undefined : url;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The git top level above `dir`, found without running git (for the Nx plugin, which must be
+ * cheap): the nearest directory with a `.git` entry, a directory or a worktree's file.
+ */
+export function nearestRepositoryRoot(dir: string): string | undefined {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    if (existsSync(join(current, '.git'))) return current;
+    if (dirname(current) === current) return undefined;
   }
 }

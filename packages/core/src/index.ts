@@ -6,7 +6,7 @@ export { configSalt, FileHasher, type FileRecord, type FileRecordSource, fullDig
 export { parseMzfrom, rewriteMzfrom, type MzfromLine } from './dockerfile';
 export { isUserError, located, UserError } from './errors';
 export { Resolver, type ResolvedImage } from './fingerprint';
-export { listVisibleFiles, repositoryRoot } from './git';
+export { listVisibleFiles, nearestRepositoryRoot, repositoryRoot } from './git';
 export { InputIndex } from './inputs';
 export * from './manifest';
 export {

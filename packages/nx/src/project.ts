@@ -1,0 +1,113 @@
+import { CONFIG_ENV, cratesOfStep, PLUGIN_NAME, type CargoWorkspace, type Image } from '@mzbuild/core';
+import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
+import { projectNameOf, type NormalizedOptions } from './options';
+
+type InputDefinition = NonNullable<TargetConfiguration['inputs']>[number];
+
+/** What createDependencies and Nx Console read back from a project inferred for an image. */
+export interface ImageMetadata {
+  image: string;
+  dependencies: string[];
+  publish: boolean;
+  mainline: boolean;
+  /** Root-relative directories of the crates its binaries are built from. */
+  crates: string[];
+}
+
+/** The named input that mirrors the fingerprint's own inputs; targets add `^` of it for upstream images. */
+export const IMAGE_INPUT = 'mzbuildImage';
+
+/**
+ * The project for one image. `toWorkspace` maps a repository-relative path to a workspace-relative
+ * one (they differ when nx.json is not at the git top level).
+ */
+export function imageProject(
+  image: Image,
+  cargo: (() => CargoWorkspace) | undefined,
+  options: NormalizedOptions,
+  toWorkspace: (path: string) => string,
+): ProjectConfiguration {
+  const crates = cargoCrates(image, cargo);
+  const inputs = imageInputs(image, crates, cargo, toWorkspace);
+  const { targets: names } = options;
+  const metadata: ImageMetadata = {
+    image: image.name,
+    dependencies: image.dependencies,
+    publish: image.manifest.publish,
+    mainline: image.manifest.mainline,
+    crates,
+  };
+  const describe = `npx mzimage describe ${image.name} --transitive`;
+  const targetInputs: InputDefinition[] = [IMAGE_INPUT, `^${IMAGE_INPUT}`, { externalDependencies: [] }];
+  const target = (executor: string, description: string, extra: Partial<TargetConfiguration> = {}): TargetConfiguration => ({
+    executor: `${PLUGIN_NAME}:${executor}`,
+    options: { image: image.name },
+    inputs: targetInputs,
+    // The registry is the cache of images, and a fingerprint depends on file modes that Nx does
+    // not hash: Nx must never replay one of these from its own cache.
+    cache: false,
+    metadata: { description, technologies: ['docker'], help: { command: describe, example: {} } },
+    ...extra,
+  });
+
+  return {
+    root: toWorkspace(image.dir),
+    name: projectNameOf(options.projectName, image.name),
+    projectType: 'application',
+    tags: ['mzbuild'],
+    namedInputs: { [IMAGE_INPUT]: inputs },
+    metadata: {
+      description: image.manifest.description ?? `mzbuild image ${image.name}`,
+      technologies: ['docker'],
+      targetGroups: { mzbuild: [names.fingerprint, names.dockerBuild, names.publish] },
+      mzbuild: metadata,
+    },
+    targets: {
+      [names.fingerprint]: target('fingerprint', `Print the fingerprint and full reference of image ${image.name}`),
+      [names.dockerBuild]: target('docker-build', `Build image ${image.name} unless a registry or the local engine has it`, {
+        dependsOn: [`^${names.dockerBuild}`],
+      }),
+      [names.publish]: target('publish', `Push image ${image.name} under its fingerprint tag unless the registry has it`, {
+        dependsOn: [names.dockerBuild, `^${names.publish}`],
+      }),
+    },
+  };
+}
+
+function cargoCrates(image: Image, cargo: (() => CargoWorkspace) | undefined): string[] {
+  const dirs = new Set<string>();
+  for (const step of image.manifest.preImages) {
+    if (step.type !== 'cargo-build' || !cargo) continue;
+    for (const crate of cratesOfStep(cargo(), step, `${image.dir}/mzbuild.yml`)) dirs.add(crate.dir);
+  }
+  return [...dirs].sort();
+}
+
+/**
+ * The image's inputs as Nx filesets, mirroring the fingerprint (spec §1): its directory, the
+ * directories of its crates (without nested crates and mzcompose files, which mzbuild leaves out),
+ * the shared Cargo inputs, and the variables that salt the fingerprint.
+ */
+function imageInputs(
+  image: Image,
+  crates: string[],
+  cargo: (() => CargoWorkspace) | undefined,
+  toWorkspace: (path: string) => string,
+): InputDefinition[] {
+  const ws = (path: string) => `{workspaceRoot}/${toWorkspace(path)}`;
+  const inputs: InputDefinition[] = ['{projectRoot}/**/*'];
+  const ownedByImage = (dir: string) => image.dir === dir || image.dir.startsWith(`${dir}/`);
+  if (crates.length > 0 && cargo) {
+    const allCrates = cargo().crateDirs;
+    for (const dir of crates) {
+      inputs.push(`${ws(dir)}/**/*`);
+      const nested = allCrates.filter((other) => other.startsWith(`${dir}/`) && !crates.includes(other));
+      const left = [`${dir}/mzcompose`, ...nested];
+      for (const out of left.filter((d) => !ownedByImage(d))) inputs.push(`!${ws(out)}/**/*`, `!${ws(out)}`);
+      if (!ownedByImage(dir)) inputs.push(`!${ws(`${dir}/mzcompose.py`)}`);
+    }
+    inputs.push(ws('Cargo.toml'), ws('Cargo.lock'), `${ws('ci/builder')}/**/*`, ws('.cargo/config'));
+  }
+  for (const env of CONFIG_ENV) inputs.push({ env });
+  return inputs;
+}
