@@ -1,6 +1,7 @@
 import { isImageManifest, isUserError, loadImageGraph, nearestRepositoryRoot, PLUGIN_NAME } from '@mzbuild/core';
 import { logger, type CreateNodes, type CreateNodesResultArray } from '@nx/devkit';
 import { join, relative } from 'node:path';
+import { declaredProjectNames } from './clashes';
 import { normalizeOptions, type MzbuildPluginOptions } from './options';
 import { imageProject } from './project';
 
@@ -12,7 +13,7 @@ export const MANIFEST_GLOB = '**/mzbuild.yml';
  */
 export const createNodes: CreateNodes<MzbuildPluginOptions> = [
   MANIFEST_GLOB,
-  (manifestFiles, rawOptions, context): CreateNodesResultArray => {
+  async (manifestFiles, rawOptions, context): Promise<CreateNodesResultArray> => {
     const options = normalizeOptions(rawOptions);
     const workspaceRoot = context.workspaceRoot;
     const gitRoot = nearestRepositoryRoot(workspaceRoot) ?? workspaceRoot;
@@ -32,7 +33,7 @@ export const createNodes: CreateNodes<MzbuildPluginOptions> = [
 
     const needsCargo = graph.images.some((image) => image.manifest.preImages.some((step) => step.type === 'cargo-build'));
     const results: CreateNodesResultArray = [];
-    const owners = new Map<string, string>();
+    const owners = await declaredProjectNames(workspaceRoot);
     for (const image of graph.images) {
       let project;
       try {
@@ -41,13 +42,13 @@ export const createNodes: CreateNodes<MzbuildPluginOptions> = [
         throw isUserError(error) ? new Error(`${PLUGIN_NAME}: ${error.message}`) : error;
       }
       const clash = owners.get(project.name!);
-      if (clash) {
+      if (clash !== undefined && clash !== project.root) {
         throw new Error(
-          `${PLUGIN_NAME}: image ${image.name} would be project ${project.name}, which ${clash} already is; ` +
-            `set the plugin option "projectName" in nx.json, e.g. "image-{name}"`,
+          `${PLUGIN_NAME}: image ${image.name} (${project.root}) would be project ${project.name}, ` +
+            `but the project at ${clash} has that name; set the plugin option "projectName" in nx.json, ` +
+            `e.g. "image-{name}", to name image projects apart`,
         );
       }
-      owners.set(project.name!, `${image.dir}/mzbuild.yml`);
       results.push([toWorkspace(`${image.dir}/mzbuild.yml`), { projects: { [project.root]: project } }]);
     }
     return results;

@@ -1,0 +1,44 @@
+import { globAsync, type Tree } from '@nx/devkit';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { minimatch } from 'minimatch';
+
+/**
+ * Names that other projects of the workspace declare, by project root: `project.json` files, and
+ * `package.json` files of the package manager's workspaces. An image project with one of these
+ * names would make Nx fail with a message that cannot name the plugin's `projectName` option, so
+ * the plugin checks first. Nx's own file index answers the glob; nothing walks the disk.
+ */
+export async function declaredProjectNames(workspaceRoot: string): Promise<Map<string, string>> {
+  // globAsync needs only the root and the changes of a generator's tree: here there are none.
+  const tree = { root: workspaceRoot, listChanges: () => [] } as unknown as Tree;
+  const workspaces = packageWorkspaces(workspaceRoot);
+  const patterns = workspaces.length > 0 ? ['**/project.json', '**/package.json'] : ['**/project.json'];
+  const names = new Map<string, string>();
+  for (const file of await globAsync(tree, patterns)) {
+    const root = dirname(file);
+    if (file.endsWith('package.json') && !workspaces.some((pattern) => minimatch(root, pattern))) continue;
+    const name = readName(join(workspaceRoot, file));
+    if (name !== undefined) names.set(name, root);
+  }
+  return names;
+}
+
+function packageWorkspaces(workspaceRoot: string): string[] {
+  const workspaces = readJson(join(workspaceRoot, 'package.json'))?.['workspaces'];
+  const patterns = Array.isArray(workspaces) ? workspaces : (workspaces as { packages?: unknown } | undefined)?.packages;
+  return Array.isArray(patterns) ? patterns.filter((p): p is string => typeof p === 'string').map((p) => p.replace(/^\.\/|\/+$/g, '')) : [];
+}
+
+function readName(file: string): string | undefined {
+  const name = readJson(file)?.['name'];
+  return typeof name === 'string' ? name : undefined;
+}
+
+function readJson(file: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
