@@ -1,18 +1,21 @@
 'use strict';
-// The demo: what mzimage sees in examples/, a small monorepo of three images (a base built from
-// scratch, an image that runs a Rust binary, and one built on both).
+// The demo: what mzimage and Nx see in examples/, a small monorepo of three images (a base built
+// from scratch, an image that runs a Rust binary, and one built on both).
 const { execFileSync } = require('node:child_process');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
-const mzimage = join(root, 'packages/core/bin/mzimage');
 
-function show(args) {
-  process.stdout.write(`\n$ mzimage ${args.join(' ')}\n`);
-  process.stdout.write(execFileSync(process.execPath, [mzimage, ...args], { cwd: join(root, 'examples'), encoding: 'utf8' }));
+function show(title, command, args) {
+  process.stdout.write(`\n$ ${title} ${args.join(' ')}\n`);
+  process.stdout.write(execFileSync(process.execPath, [command, ...args], { cwd: join(root, 'examples'), encoding: 'utf8' }));
 }
 
-show(['list']);
-show(['fingerprint', '--all']);
-show(['spec', '--all']);
-show(['describe', 'demo-app', '--transitive']);
+const mzimage = (...args) => show('mzimage', join(root, 'packages/core/bin/mzimage'), args);
+const nx = (...args) => show('nx', join(root, 'node_modules/nx/dist/bin/nx.js'), args);
+
+mzimage('list');
+mzimage('fingerprint', '--all');
+mzimage('describe', 'demo-app', '--transitive');
+nx('show', 'projects', '--projects=tag:mzbuild');
+nx('run-many', '-t', 'fingerprint', '--projects=tag:mzbuild', '--output-style=static');
