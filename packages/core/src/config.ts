@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UserError } from './errors';
 
 /** Everything that salts a fingerprint (spec §2), and where images are published. */

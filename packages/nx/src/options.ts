@@ -1,5 +1,5 @@
 import { PLUGIN_NAME, sharedOptionsSchema } from '@mzbuild/core';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The plugin's options in nx.json. The image configuration (registry, prefix, profile, arch,

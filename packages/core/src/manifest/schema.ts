@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The `mzbuild.yml` schema: every key mzbuild reads, with its defaults. Messages say what is wrong
