@@ -1,30 +1,32 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { FingerprintConfig } from './config';
 import { UserError } from './errors';
+import { ContentHasher, type FileRecord } from './file-hash';
+import type { HashReply, HashRequest } from './hash-worker';
 import type { PreImage } from './manifest';
 
-/** What a file contributes to a self digest: its git-style mode and the SHA-1 of its content. */
-export interface FileRecord {
-  mode: number;
-  sha1: Buffer;
-}
-
-const SYMLINK = 0o120000;
-const EXECUTABLE = 0o100755;
-const REGULAR = 0o100644;
+export type { FileRecord } from './file-hash';
 
 /** Where self digests get their file records: the working tree, or known hashes in tests. */
 export interface FileRecordSource {
   record(path: string): FileRecord;
 }
 
-/** Hashes each file once, however many images take it as an input. */
+/**
+ * Hashes each file once, however many images take it as an input. `prefetch` hashes a batch on
+ * two threads when there is enough to hash; `record` then answers from memory.
+ */
 export class FileHasher implements FileRecordSource {
   private readonly records = new Map<string, FileRecord>();
+  private readonly hasher = new ContentHasher();
 
-  constructor(private readonly root: string) {}
+  /** With a worker from startHashWorker(), large batches are hashed on two threads. */
+  constructor(
+    private readonly root: string,
+    private readonly worker?: Worker,
+  ) {}
 
   record(path: string): FileRecord {
     let record = this.records.get(path);
@@ -35,20 +37,70 @@ export class FileHasher implements FileRecordSource {
     return record;
   }
 
-  /** The mode comes from lstat; the content follows a symlink to its target, as Python's open() does. */
+  /**
+   * Hashes the files not hashed yet, with the worker's help if it was started. The two threads
+   * share one counter; if the main thread took every file before the worker began (a small batch,
+   * or a worker still starting), nothing waits for the worker.
+   */
+  async prefetch(paths: Iterable<string>): Promise<void> {
+    const todo = [...new Set(paths)].filter((path) => !this.records.has(path));
+    const worker = this.worker;
+    if (!worker || todo.length === 0) {
+      for (const path of todo) this.record(path);
+      return;
+    }
+    const next = new SharedArrayBuffer(4);
+    const counter = new Int32Array(next);
+    const { reply, cancel } = replyOf(worker);
+    worker.postMessage({ root: this.root, paths: todo, next } satisfies HashRequest);
+    let mine = 0;
+    for (let i; (i = Atomics.add(counter, 0, 1)) < todo.length; mine++) this.record(todo[i]!);
+    if (mine === todo.length) {
+      // The worker took nothing: when it gets to this batch, it finds it done and its reply is dropped.
+      cancel();
+      worker.once('message', () => {});
+      return;
+    }
+    for (const [i, mode, sha1] of await reply) {
+      this.records.set(todo[i]!, { mode, sha1: Buffer.from(sha1.buffer, sha1.byteOffset, sha1.byteLength) });
+    }
+    for (const path of todo) this.record(path); // any the worker could not read: reported from here
+  }
+
   private read(path: string): FileRecord {
-    const absolute = join(this.root, path);
-    let mode: number;
-    let content: Buffer;
     try {
-      const stat = lstatSync(absolute);
-      mode = stat.isSymbolicLink() ? SYMLINK : stat.mode & 0o100 ? EXECUTABLE : REGULAR;
-      content = readFileSync(absolute);
+      return this.hasher.record(join(this.root, path));
     } catch (error) {
       throw new UserError(`${path}: is an input file but cannot be read (${describeFsError(error)})`);
     }
-    return { mode, sha1: createHash('sha1').update(content).digest() };
   }
+}
+
+/**
+ * Starts a thread that helps hash inputs. Start it before the inputs are known (a thread takes
+ * ~40 ms to start), and only where there may be megabytes to hash. Unreferenced: it never keeps
+ * the process alive.
+ */
+export function startHashWorker(): Worker {
+  const worker = new Worker(join(__dirname, 'hash-worker.js'));
+  worker.unref();
+  return worker;
+}
+
+/** The worker's next reply; an empty one if it fails, so that the main thread hashes the rest. */
+function replyOf(worker: Worker): { reply: Promise<HashReply>; cancel: () => void } {
+  let settle!: (reply: HashReply) => void;
+  const reply = new Promise<HashReply>((resolve) => (settle = resolve));
+  const failed = () => settle([]);
+  const cancel = () => {
+    worker.off('message', settle);
+    worker.off('error', failed);
+    worker.off('exit', failed);
+  };
+  worker.once('message', settle);
+  worker.once('error', failed);
+  worker.once('exit', failed);
+  return { reply: reply.finally(cancel), cancel };
 }
 
 function describeFsError(error: unknown): string {

@@ -1,3 +1,4 @@
+import type { Worker } from 'node:worker_threads';
 import { base32 } from './base32';
 import { imageReference, type Config } from './config';
 import { FileHasher, fullDigest, selfDigest } from './digest';
@@ -27,14 +28,20 @@ export class Resolver {
   readonly inputs: InputIndex;
   private readonly hasher: FileHasher;
 
-  constructor(readonly repository: Repository) {
+  /** `hashWorker`, from startHashWorker(), lets a second thread hash inputs. */
+  constructor(
+    readonly repository: Repository,
+    hashWorker?: Worker,
+  ) {
     this.inputs = new InputIndex(repository);
-    this.hasher = new FileHasher(repository.root);
+    this.hasher = new FileHasher(repository.root, hashWorker);
   }
 
-  resolve(targets: Iterable<Image>, config: Config): ResolvedImage[] {
+  async resolve(targets: Iterable<Image>, config: Config): Promise<ResolvedImage[]> {
+    const images = dependencyOrder(targets, this.repository.byName);
+    await this.hasher.prefetch(images.flatMap((image) => this.inputs.inputsOf(image)));
     const resolved = new Map<string, ResolvedImage>();
-    for (const image of dependencyOrder(targets, this.repository.byName)) {
+    for (const image of images) {
       const inputs = this.inputs.inputsOf(image);
       const self = selfDigest(inputs, this.hasher, image.manifest.preImages, config);
       const raw = fullDigest(self, image.dependencies.map((name) => ({ name, raw: resolved.get(name)!.raw })));

@@ -20,8 +20,15 @@ export function runGit(cwd: string, args: string[]): Promise<string> {
   });
 }
 
-/** The top level of the git repository that holds `cwd`. */
+/**
+ * The top level of the git repository that holds `cwd`. The nearest `.git` answers without
+ * starting git, unless GIT_DIR or GIT_WORK_TREE say that the layout is not the usual one.
+ */
 export async function repositoryRoot(cwd: string): Promise<string> {
+  if (process.env['GIT_DIR'] === undefined && process.env['GIT_WORK_TREE'] === undefined) {
+    const nearest = nearestRepositoryRoot(cwd);
+    if (nearest !== undefined) return nearest;
+  }
   try {
     return (await runGit(cwd, ['rev-parse', '--show-toplevel'])).trim();
   } catch (error) {

@@ -2,7 +2,7 @@ export { base32 } from './base32';
 export * from './cargo';
 export * from './config';
 export { loadContext, type ContextOptions, type MzbuildContext } from './context';
-export { configSalt, FileHasher, type FileRecord, type FileRecordSource, fullDigest, preImageExtra, selfDigest } from './digest';
+export { configSalt, FileHasher, startHashWorker, type FileRecord, type FileRecordSource, fullDigest, preImageExtra, selfDigest } from './digest';
 export { parseMzfrom, rewriteMzfrom, type MzfromLine } from './dockerfile';
 export { isUserError, located, UserError } from './errors';
 export { Resolver, type ResolvedImage } from './fingerprint';

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCargoWorkspace, type CargoWorkspace } from './cargo';
 import { parseMzfrom } from './dockerfile';
 import { located, UserError } from './errors';
-import { listVisibleFiles, repositoryRoot } from './git';
+import { listVisibleFiles } from './git';
 import { parseManifest, type Manifest } from './manifest';
 import { sortUtf8 } from './paths';
 
@@ -39,18 +39,33 @@ export interface Repository extends ImageGraph {
 
 const MANIFEST = 'mzbuild.yml';
 
-/** Discovers every image of the git repository that holds `cwd`, and checks the image graph. */
-export async function loadRepository(cwd: string): Promise<Repository> {
-  const root = await repositoryRoot(cwd);
-  const files = await listVisibleFiles(root);
-  return { ...loadImageGraph(root, files.filter(isImageManifest)), files };
+/** Discovers every image of the git repository at `root` (its top level), and checks the image graph. */
+export async function loadRepository(root: string): Promise<Repository> {
+  const listing = listVisibleFiles(root);
+  // While git lists the files, read the Cargo workspace, which does not depend on the listing.
+  const cargo = readCargoWorkspaceEarly(root);
+  const files = await listing;
+  return { ...loadImageGraph(root, files.filter(isImageManifest), cargo), files };
+}
+
+/** The Cargo workspace if there is one, as a loader that rethrows any error when it is asked for. */
+function readCargoWorkspaceEarly(root: string): (() => CargoWorkspace) | undefined {
+  if (!existsSync(join(root, 'Cargo.toml'))) return undefined;
+  try {
+    const workspace = loadCargoWorkspace(root);
+    return () => workspace;
+  } catch (error) {
+    return () => {
+      throw error;
+    };
+  }
 }
 
 /**
  * Reads the given manifests (root-relative paths), their Dockerfiles, and checks the graph; every
  * broken manifest is reported in one error.
  */
-export function loadImageGraph(root: string, manifestFiles: string[]): ImageGraph {
+export function loadImageGraph(root: string, manifestFiles: string[], cargoLoader?: () => CargoWorkspace): ImageGraph {
   const warnings: string[] = [];
   const errors: string[] = [];
   const images: Image[] = [];
@@ -72,7 +87,8 @@ export function loadImageGraph(root: string, manifestFiles: string[]): ImageGrap
   dependencyOrder(images, byName); // throws on a cycle anywhere in the graph
 
   let cargo: CargoWorkspace | undefined;
-  return { root, images, byName, warnings, cargo: () => (cargo ??= loadCargoWorkspace(root)) };
+  const load = cargoLoader ?? (() => loadCargoWorkspace(root));
+  return { root, images, byName, warnings, cargo: () => (cargo ??= load()) };
 }
 
 /**

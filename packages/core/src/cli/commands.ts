@@ -1,10 +1,10 @@
 import type { MzbuildContext } from '../context';
 import type { ResolvedImage } from '../fingerprint';
-import { findImages } from '../repository';
+import { dependencyOrder, findImages } from '../repository';
 import type { Invocation } from './args';
 
 /** Each command returns what it prints to standard output. */
-export function runCommand(context: MzbuildContext, invocation: Invocation): string {
+export async function runCommand(context: MzbuildContext, invocation: Invocation): Promise<string> {
   switch (invocation.command) {
     case 'list':
       return list(context, invocation.json);
@@ -32,14 +32,14 @@ function list({ repository }: MzbuildContext, json: boolean): string {
 }
 
 /** The named images (or all, in repository order), resolved, without the dependencies they pulled in. */
-function resolveTargets({ repository, resolver, config }: MzbuildContext, invocation: Invocation): ResolvedImage[] {
+async function resolveTargets({ repository, resolver, config }: MzbuildContext, invocation: Invocation): Promise<ResolvedImage[]> {
   const targets = invocation.all ? repository.images : findImages(repository, invocation.images);
-  const resolved = new Map(resolver.resolve(targets, config).map((r) => [r.image.name, r]));
+  const resolved = new Map((await resolver.resolve(targets, config)).map((r) => [r.image.name, r]));
   return targets.map((image) => resolved.get(image.name)!);
 }
 
-function perImage(context: MzbuildContext, invocation: Invocation, field: 'fingerprint' | 'reference'): string {
-  const resolved = resolveTargets(context, invocation);
+async function perImage(context: MzbuildContext, invocation: Invocation, field: 'fingerprint' | 'reference'): Promise<string> {
+  const resolved = await resolveTargets(context, invocation);
   if (invocation.json) {
     return toJson(resolved.map((r) => ({ name: r.image.name, fingerprint: r.fingerprint, reference: r.reference })));
   }
@@ -47,13 +47,14 @@ function perImage(context: MzbuildContext, invocation: Invocation, field: 'finge
   return lines(resolved.map((r) => `${r.image.name}\t${r[field]}`));
 }
 
-function describe(context: MzbuildContext, invocation: Invocation): string {
+async function describe(context: MzbuildContext, invocation: Invocation): Promise<string> {
   const { resolver, repository } = context;
-  const descriptions = resolveTargets(context, invocation).map((r) => {
+  const descriptions = (await resolveTargets(context, invocation)).map((r) => {
+    const closure = dependencyOrder([r.image], repository.byName);
     const dependencies = invocation.transitive
-      ? resolver.resolve([r.image], context.config).filter((d) => d.image !== r.image).map((d) => d.image.name).sort()
+      ? closure.filter((image) => image !== r.image).map((image) => image.name).sort()
       : r.image.dependencies;
-    const inputs = invocation.transitive ? resolver.transitiveInputs(repository.byName.get(r.image.name)!) : r.inputs;
+    const inputs = invocation.transitive ? resolver.transitiveInputs(r.image) : r.inputs;
     return { name: r.image.name, fingerprint: r.fingerprint, reference: r.reference, inputs, dependencies };
   });
   if (invocation.json) return toJson(descriptions);

@@ -11,9 +11,10 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
       process.stdout.write(USAGE);
       return 0;
     }
-    const context = await loadContext({ cwd, flags: invocation.flags });
+    const hashingThread = invocation.command !== 'list';
+    const context = await loadContext({ cwd, flags: invocation.flags, hashingThread });
     for (const warning of context.repository.warnings) process.stderr.write(`mzimage: ${warning}\n`);
-    process.stdout.write(runCommand(context, invocation));
+    process.stdout.write(await runCommand(context, invocation));
     return 0;
   } catch (error) {
     if (!isUserError(error)) throw error;

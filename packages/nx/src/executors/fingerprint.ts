@@ -14,7 +14,7 @@ export default async function fingerprintExecutor(options: FingerprintOptions, c
   try {
     const { repository, resolver, config } = await loadContext({ cwd: context.root, flags });
     const [image] = findImages(repository, [name]);
-    const resolved = resolver.resolve([image!], config).find((r) => r.image === image)!;
+    const resolved = (await resolver.resolve([image!], config)).find((r) => r.image === image)!;
     console.log(resolved.fingerprint);
     console.log(resolved.reference);
     return { success: true };

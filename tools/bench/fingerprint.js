@@ -1,0 +1,284 @@
+'use strict';
+
+/**
+ * Benchmarks `mzimage fingerprint --all` on a synthetic Materialize-shaped monorepo (see
+ * monorepo.js): wall time of the whole process, as a user or CI job would pay it, and its peak
+ * memory.
+ *
+ *   node tools/bench/fingerprint.js [--runs 5] [--keep DIR]
+ *
+ * --runs N    timed runs after one warm-up run (default 5)
+ * --keep DIR  generate the repository into DIR and keep it; reuse it when DIR already holds one
+ *             made by this generator version (a tree in the temp directory is removed at the end)
+ *
+ * Exits 0 whether or not the targets are met (they are reported as PASS/FAIL); 1 when mzimage
+ * itself fails, 2 for bad usage.
+ */
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { parseArgs } = require('node:util');
+const { generateMonorepo, existingMonorepo, isGeneratedMonorepo, formatShape } = require('./monorepo');
+
+const CLI = path.join(__dirname, '../../packages/core/bin/mzimage');
+
+const TARGET_MEDIAN_SECONDS = 0.35;
+const TARGET_PEAK_MB = 150;
+
+/**
+ * Settings that salt fingerprints or change the registry; cleared so that every run, and every
+ * machine, fingerprints the same configuration (mzimage's defaults).
+ */
+const CONFIG_ENV = ['CI_LTO', 'CI_COVERAGE_ENABLED', 'CI_SANITIZER', 'MZBUILD_PROFILE', 'MZBUILD_ARCH', 'MZBUILD_REGISTRY'];
+
+/** Where the preload reports maxRSS; a variable name the CLI has no reason to read. */
+const RSS_ENV = 'MZBENCH_MAXRSS_FILE';
+
+class UsageError extends Error {}
+
+/** A failed mzimage run: the benchmark stops and exits 1. */
+class RunError extends Error {}
+
+function parseOptions(argv) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: { runs: { type: 'string', default: '5' }, keep: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (error) {
+    throw new UsageError(error.message);
+  }
+  if (values.help) return { help: true };
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs ${values.runs}: give a whole number of runs, at least 1`);
+  return { runs, keep: values.keep === undefined ? undefined : path.resolve(values.keep) };
+}
+
+function log(line = '') {
+  process.stdout.write(`${line}\n`);
+}
+
+function secondsSince(started) {
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/**
+ * The repository to benchmark: `--keep DIR` reused when this generator version made it, else
+ * (re)generated there; without --keep, a fresh temp directory.
+ */
+function prepareRepository(keep) {
+  if (keep !== undefined) {
+    const summary = existingMonorepo(keep);
+    if (summary) {
+      log(`repository: ${keep} (reused)`);
+      return { dir: keep, summary, temporary: false };
+    }
+    if (fs.existsSync(keep) && fs.readdirSync(keep).length > 0) {
+      // Only a tree this generator made (an older version of it) may be thrown away.
+      if (!isGeneratedMonorepo(keep)) {
+        throw new UsageError(`--keep ${keep}: the directory exists, is not empty and was not made by tools/bench/monorepo.js; choose another`);
+      }
+      log(`repository: ${keep} was made by another generator version; regenerating`);
+      fs.rmSync(keep, { recursive: true, force: true });
+    }
+    return { dir: keep, summary: generate(keep), temporary: false };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mzbench-repo-'));
+  try {
+    return { dir, summary: generate(dir), temporary: true };
+  } catch (error) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function generate(dir) {
+  log(`repository: ${dir} (generating…)`);
+  const started = process.hrtime.bigint();
+  const summary = generateMonorepo(dir);
+  log(`repository: generated and committed in ${secondsSince(started).toFixed(1)} s`);
+  return summary;
+}
+
+/**
+ * A preload that reports the process's peak RSS on exit: mzimage is measured from inside, with
+ * no external tool, and the figure covers the whole process (not git, which it spawns).
+ */
+function writeProbe(dir) {
+  const file = path.join(dir, 'maxrss-probe.js');
+  fs.writeFileSync(
+    file,
+    [
+      "'use strict';",
+      '// Preloaded by tools/bench/fingerprint.js: records peak RSS (kilobytes) for the benchmark.',
+      "process.on('exit', () => {",
+      `  const file = process.env.${RSS_ENV};`,
+      "  if (file) require('node:fs').writeFileSync(file, String(process.resourceUsage().maxRSS));",
+      '});',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+function childEnv(rssFile) {
+  const env = { ...process.env, [RSS_ENV]: rssFile };
+  for (const name of CONFIG_ENV) delete env[name];
+  return env;
+}
+
+/**
+ * Runs mzimage on the same Node as the benchmark, from the repository, and returns its output,
+ * wall time and peak RSS. A non-zero exit is a RunError carrying mzimage's stderr.
+ */
+function runMzimage(repo, probe, scratch, args) {
+  const rssFile = path.join(scratch, 'maxrss');
+  fs.rmSync(rssFile, { force: true });
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, ['--require', probe, CLI, ...args], {
+    cwd: repo,
+    env: childEnv(rssFile),
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
+  const seconds = secondsSince(started);
+  if (result.error) throw new RunError(`mzimage ${args.join(' ')} could not run: ${result.error.message}`);
+  if (result.status !== 0) {
+    const how = result.status === null ? `was killed by ${result.signal}` : `exited with ${result.status}`;
+    // The bin script loads the build output; without a build, say how to make one.
+    const hint = /Cannot find module .*dist/.test(result.stderr) ? '(is the CLI built? npm run build)\n' : '';
+    throw new RunError(`mzimage ${args.join(' ')} ${how}:\n${result.stderr}${hint}`);
+  }
+  let maxRssKb = NaN;
+  try {
+    maxRssKb = Number(fs.readFileSync(rssFile, 'utf8'));
+  } catch {
+    // Reported as n/a: the run itself succeeded.
+  }
+  return { stdout: result.stdout, seconds, maxRssMb: maxRssKb / 1024 };
+}
+
+/**
+ * Counts inputs as mzimage sees them, from `describe --json` of every image: a check of the
+ * shape the generator meant, and of describe agreeing with fingerprint.
+ */
+function describeAll(repo, probe, scratch) {
+  const names = runMzimage(repo, probe, scratch, ['list']).stdout.split('\n').filter(Boolean);
+  const descriptions = JSON.parse(runMzimage(repo, probe, scratch, ['describe', '--json', ...names]).stdout);
+  const distinct = new Set();
+  let references = 0;
+  for (const { inputs } of descriptions) {
+    references += inputs.length;
+    for (const file of inputs) distinct.add(file);
+  }
+  const fingerprints = new Map(descriptions.map((d) => [d.name, d.fingerprint]));
+  return { images: names.length, distinct: distinct.size, references, fingerprints };
+}
+
+/** `fingerprint --all` prints NAME<TAB>FINGERPRINT lines. */
+function parseFingerprints(stdout) {
+  return new Map(stdout.split('\n').filter(Boolean).map((line) => line.split('\t')));
+}
+
+function sameMap(a, b) {
+  return a.size === b.size && [...a].every(([key, value]) => b.get(key) === value);
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** maxRSS is in kilobytes; MB here is 2^20 bytes, as in the generator's shape figures. */
+const formatMb = (mb) => (Number.isNaN(mb) ? 'n/a' : `${mb.toFixed(1)} MB`);
+const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
+
+function printShape(summary, described) {
+  log('shape (as generated; 1 MB = 2^20 bytes):');
+  for (const line of formatShape(summary).split('\n')) log(`  ${line}`);
+  const agrees = described.distinct === summary.inputFiles && described.references === summary.inputReferences;
+  log(
+    `  mzimage describe:  ${described.images} images, ${described.distinct} distinct inputs, ${described.references} references` +
+      (agrees ? ' (as the generator expects)' : ` — WARNING: the generator expects ${summary.inputFiles} and ${summary.inputReferences}`),
+  );
+}
+
+/** One warm-up run (page cache, compile cache) and `runs` timed ones; the outputs must agree. */
+function timeFingerprintAll(repo, probe, scratch, runs, expected) {
+  const args = ['fingerprint', '--all'];
+  const warmUp = runMzimage(repo, probe, scratch, args);
+  log(`  warm-up: ${warmUp.seconds.toFixed(3)} s, ${formatMb(warmUp.maxRssMb)}`);
+  const fingerprints = parseFingerprints(warmUp.stdout);
+  if (!sameMap(fingerprints, expected)) log('  WARNING: fingerprint --all and describe disagree on some fingerprints');
+  const timed = [];
+  for (let i = 1; i <= runs; i++) {
+    const run = runMzimage(repo, probe, scratch, args);
+    log(`  run ${i}:   ${run.seconds.toFixed(3)} s, ${formatMb(run.maxRssMb)}`);
+    if (run.stdout !== warmUp.stdout) log(`  WARNING: run ${i} printed different fingerprints than the warm-up run`);
+    timed.push(run);
+  }
+  return { warmUp, timed };
+}
+
+function report({ warmUp, timed }) {
+  const seconds = median(timed.map((r) => r.seconds));
+  // Peak over every run, the warm-up included: memory does not warm up.
+  const peak = Math.max(...[warmUp, ...timed].map((r) => r.maxRssMb).filter((mb) => !Number.isNaN(mb)));
+  log(`  median:  ${seconds.toFixed(3)} s    target ≤ ${TARGET_MEDIAN_SECONDS} s   ${verdict(seconds <= TARGET_MEDIAN_SECONDS)}`);
+  if (Number.isFinite(peak)) {
+    log(`  peak:    ${formatMb(peak)}   target ≤ ${TARGET_PEAK_MB} MB   ${verdict(peak <= TARGET_PEAK_MB)}`);
+  } else {
+    log('  peak:    n/a (the preload wrote no figure)');
+  }
+}
+
+function main(argv) {
+  const options = parseOptions(argv);
+  if (options.help) {
+    log('usage: node tools/bench/fingerprint.js [--runs 5] [--keep DIR]');
+    return 0;
+  }
+  log('mzimage fingerprint --all benchmark');
+  log(`node ${process.version} (${process.execPath}), ${os.cpus().length} CPUs`);
+
+  // Everything below is synchronous, so a JavaScript SIGINT handler would only run once it is all
+  // over. A Ctrl-C during a run kills mzimage too (same process group), which ends the benchmark
+  // through the `finally` below; one during generation leaves the directory named beforehand.
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mzbench-probe-'));
+  let repo;
+  try {
+    repo = prepareRepository(options.keep);
+    const probe = writeProbe(scratch);
+    const described = describeAll(repo.dir, probe, scratch);
+    printShape(repo.summary, described);
+    log(`fingerprint --all, ${options.runs} timed runs after a warm-up (wall time of the whole process; peak RSS):`);
+    report(timeFingerprintAll(repo.dir, probe, scratch, options.runs, described.fingerprints));
+    return 0;
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+    if (repo && repo.temporary) fs.rmSync(repo.dir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`fingerprint.js: ${error.message}\n`);
+      process.exitCode = 2;
+    } else if (error instanceof RunError) {
+      process.stderr.write(`fingerprint.js: ${error.message}\n`);
+      process.exitCode = 1;
+    } else {
+      throw error;
+    }
+  }
+}
+
+module.exports = { main, median };
