@@ -22,7 +22,7 @@ describe('the image graph', () => {
     const { repository, resolver, config } = await load();
     expect(repository.images.map((i) => i.name)).toEqual(['alpha', 'beta', 'delta', 'gamma', 'zeta']); // by path
     expect(repository.byName.get('delta')!.dependencies).toEqual(['gamma']);
-    const order = resolver.resolve([repository.byName.get('zeta')!, repository.byName.get('delta')!], config);
+    const order = await resolver.resolve([repository.byName.get('zeta')!, repository.byName.get('delta')!], config);
     expect(order.map((r) => r.image.name)).toEqual(['gamma', 'delta', 'alpha', 'beta', 'zeta']);
   });
 

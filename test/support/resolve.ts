@@ -3,7 +3,7 @@ import { loadContext, type SharedOptions } from '../../packages/core/src';
 /** Every image's fingerprint, by name, as the core library computes it for the repository at `cwd`. */
 export async function fingerprints(cwd: string, flags: SharedOptions = {}): Promise<Record<string, string>> {
   const context = await loadContext({ cwd, flags, env: {}, pluginOptions: {} });
-  const resolved = context.resolver.resolve(context.repository.images, context.config);
+  const resolved = await context.resolver.resolve(context.repository.images, context.config);
   return Object.fromEntries(resolved.map((r) => [r.image.name, r.fingerprint]));
 }
 

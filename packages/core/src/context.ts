@@ -1,5 +1,6 @@
 import { readPluginOptions, resolveConfig, type Config, type SharedOptions } from './config';
-import { startHashWorker } from './digest';
+import { startHashWorker } from './file-hasher';
+import { HashCache } from './hash-cache';
 import { Resolver } from './fingerprint';
 import { originUrl, repositoryRoot } from './git';
 import { loadRepository, type Repository } from './repository';
@@ -18,14 +19,18 @@ export interface ContextOptions {
   env?: NodeJS.ProcessEnv;
   /** The plugin's options; read from the nearest nx.json when not given. */
   pluginOptions?: SharedOptions;
-  /** Hash inputs on a second thread as well: worth it for many images at once. */
+  /** Hash large batches of inputs on a second thread as well. */
   hashingThread?: boolean;
+  /** Remember file hashes between runs (in the user's cache directory). */
+  persistentCache?: boolean;
 }
 
 export async function loadContext(options: ContextOptions): Promise<MzbuildContext> {
-  // Started first, so that the thread is up by the time the inputs are known.
-  const hashWorker = options.hashingThread ? startHashWorker() : undefined;
   const root = await repositoryRoot(options.cwd);
+  const cache = options.persistentCache ? HashCache.forRepository(root, options.env ?? process.env) : undefined;
+  // A thread takes ~40 ms to start: where nothing is cached yet (a first run, with every input to
+  // read), start it now, so that it is ready by the time the inputs are known.
+  const hashingThread = options.hashingThread && !cache?.size ? startHashWorker() : options.hashingThread;
   // The configuration may ask git for the origin remote: let that run beside the listing.
   const [repository, config] = await Promise.all([
     loadRepository(root),
@@ -36,5 +41,5 @@ export async function loadContext(options: ContextOptions): Promise<MzbuildConte
       originUrl: () => originUrl(root),
     }),
   ]);
-  return { repository, config, resolver: new Resolver(repository, hashWorker) };
+  return { repository, config, resolver: new Resolver(repository, { cache, hashingThread }) };
 }

@@ -1,6 +1,7 @@
 import { base32 } from './base32';
 import type { FingerprintConfig } from './config';
-import { configSalt, fullDigest, preImageExtra, selfDigest, type FileRecordSource } from './digest';
+import { configSalt, fullDigest, preImageExtra, selfDigest } from './digest';
+import type { FileRecordSource } from './file-hasher';
 import type { CargoBuild } from './manifest';
 
 // The worked example of ../shared/spec/fingerprint.md §4: real data from Materialize's repository.

@@ -24,8 +24,8 @@ export class ContentHasher {
   private readonly buffer = Buffer.allocUnsafe(1 << 20);
 
   /** Throws Node's own error (ENOENT, EISDIR…) for a file that cannot be read. */
-  record(absolute: string): FileRecord {
-    const mode = gitMode(lstatSync(absolute));
+  record(absolute: string, stat: Stats = lstatSync(absolute)): FileRecord {
+    const mode = gitMode(stat);
     const hash = createHash('sha1');
     const fd = openSync(absolute, 'r');
     try {

@@ -1,7 +1,9 @@
 import type { Worker } from 'node:worker_threads';
 import { base32 } from './base32';
 import { imageReference, type Config } from './config';
-import { FileHasher, fullDigest, selfDigest } from './digest';
+import { fullDigest, selfDigest } from './digest';
+import { FileHasher } from './file-hasher';
+import type { HashCache } from './hash-cache';
 import { InputIndex } from './inputs';
 import { sortUtf8 } from './paths';
 import { dependencyOrder, type Image, type Repository } from './repository';
@@ -28,13 +30,26 @@ export class Resolver {
   readonly inputs: InputIndex;
   private readonly hasher: FileHasher;
 
-  /** `hashWorker`, from startHashWorker(), lets a second thread hash inputs. */
+  /**
+   * `cache` remembers hashes between runs; `hashingThread` lets a second thread hash large
+   * batches (a worker from startHashWorker() is used as it is).
+   */
   constructor(
     readonly repository: Repository,
-    hashWorker?: Worker,
+    { cache, hashingThread = false }: { cache?: HashCache; hashingThread?: boolean | Worker | undefined } = {},
   ) {
     this.inputs = new InputIndex(repository);
-    this.hasher = new FileHasher(repository.root, hashWorker);
+    this.hasher = new FileHasher(repository.root, cache, hashingThread);
+  }
+
+  /** How many input files were read and hashed, and how many the cache answered for. */
+  get hashCounts(): { hashed: number; cached: number } {
+    return { ...this.hasher.counts };
+  }
+
+  /** Remembers this run's hashes for the next (a no-op without a persistent cache). */
+  saveCache(): void {
+    this.hasher.saveCache(new Set(this.repository.files));
   }
 
   async resolve(targets: Iterable<Image>, config: Config): Promise<ResolvedImage[]> {

@@ -11,10 +11,10 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
       process.stdout.write(USAGE);
       return 0;
     }
-    const hashingThread = invocation.command !== 'list';
-    const context = await loadContext({ cwd, flags: invocation.flags, hashingThread });
+    const context = await loadContext({ cwd, flags: invocation.flags, hashingThread: true, persistentCache: true });
     for (const warning of context.repository.warnings) process.stderr.write(`mzimage: ${warning}\n`);
     process.stdout.write(await runCommand(context, invocation));
+    context.resolver.saveCache();
     return 0;
   } catch (error) {
     if (!isUserError(error)) throw error;
