@@ -39,7 +39,7 @@ export class NxWorkspace extends GitRepo {
     const result = spawnSync(process.execPath, [NX_BIN, ...args], {
       cwd: this.root,
       encoding: 'utf8',
-      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: 'true', CI: 'true', ...env },
+      env: { ...process.env, MZBUILD_CACHE_DIR: this.path('.nx/mzbuild-cache'), NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: 'true', CI: 'true', ...env },
       timeout: 120_000,
     });
     if (result.error) throw result.error;

@@ -12,9 +12,10 @@ export interface FingerprintOptions extends SharedOptions {
 export default async function fingerprintExecutor(options: FingerprintOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   const { image: name, ...flags } = options;
   try {
-    const { repository, resolver, config } = await loadContext({ cwd: context.root, flags });
+    const { repository, resolver, config } = await loadContext({ cwd: context.root, flags, persistentCache: true });
     const [image] = findImages(repository, [name]);
     const resolved = (await resolver.resolve([image!], config)).find((r) => r.image === image)!;
+    resolver.saveCache();
     console.log(resolved.fingerprint);
     console.log(resolved.reference);
     return { success: true };
