@@ -1,6 +1,6 @@
 import type { CreateNodesContext, ProjectConfiguration } from '@nx/devkit';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createNodes } from './create-nodes';
@@ -109,4 +109,36 @@ describe('a project name that another project has', () => {
     write({ 'package.json': JSON.stringify({ workspaces: ['tools/*'] }) });
     await expect(projects()).rejects.toThrow('the project at tools/app has that name');
   });
+});
+
+describe('the inference cache', () => {
+  it('answers again without parsing, and notices a changed manifest, Dockerfile or Cargo.toml', async () => {
+    const first = await projects();
+    expect(await projects()).toEqual(first);
+    write({ 'images/base/Dockerfile': 'FROM scratch\nMZFROM app\n', 'images/app/Dockerfile': 'FROM scratch\n' });
+    expect((await projects())['images/base']!.metadata!['mzbuild'].dependencies).toEqual(['app']);
+    write({ 'images/base/mzbuild.yml': 'name: base\ndescription: changed\n' });
+    expect((await projects())['images/base']!.metadata!.description).toBe('changed');
+    write({ 'crates/app/Cargo.toml': '[package]\nname = "app"\n[dependencies]\nplugin = { path = "plugin" }\n' });
+    expect((await projects())['images/app']!.metadata!['mzbuild'].crates).toEqual(['crates/app', 'crates/app/plugin']);
+  });
+
+  it('notices a new binary source file, which changes which crate defines a binary', async () => {
+    write({ 'images/base/mzbuild.yml': 'name: base\npre-image:\n  - type: cargo-build\n    bin: helper\n' });
+    await expect(projects()).rejects.toThrow('bin helper does not exist in cargo workspace');
+    write({ 'crates/app/plugin/src/bin/helper.rs': 'fn main() {}\n' });
+    expect((await projects())['images/base']!.metadata!['mzbuild'].crates).toEqual(['crates/app/plugin']);
+  });
+
+  it('keeps the name-clash check, whose inputs are not in the key', async () => {
+    write({ 'crates/app/project.json': JSON.stringify({ name: 'base' }) });
+    await expect(projects()).rejects.toThrow('would be project base, but the project at crates/app has that name');
+    expect(readdirSync(join(root, '.nx/workspace-data')).some((f) => f.startsWith('mzbuild-nodes-'))).toBe(true);
+    await expect(projects()).rejects.toThrow('would be project base, but the project at crates/app has that name');
+  });
+});
+
+it('knows the plugin by the name core reads its options under', () => {
+  expect(require('./constants').PLUGIN_NAME).toBe(require('@mzbuild/core').PLUGIN_NAME);
+  expect(require('../package.json').name).toBe(require('./constants').PLUGIN_NAME);
 });

@@ -1,56 +1,54 @@
-import { isImageManifest, isUserError, loadImageGraph, nearestRepositoryRoot, PLUGIN_NAME } from '@mzbuild/core';
 import { logger, type CreateNodes, type CreateNodesResultArray } from '@nx/devkit';
-import { join, relative } from 'node:path';
+import { nearestRepositoryRoot } from '@mzbuild/core/dist/git';
 import { declaredProjectNames } from './clashes';
-import { normalizeOptions, type MzbuildPluginOptions } from './options';
-import { imageProject } from './project';
+import { PLUGIN_NAME } from './constants';
+import type { Inference } from './infer';
+import { inferenceKey, readCachedInference, writeCachedInference } from './inference-cache';
+import type { MzbuildPluginOptions } from './options';
+import type { ImageMetadata } from './project';
 
 export const MANIFEST_GLOB = '**/mzbuild.yml';
 
 /**
  * One project per image, rooted at the directory of its `mzbuild.yml`. Reads manifests,
- * Dockerfiles and Cargo.toml files only: no docker, no network, no file hashing.
+ * Dockerfiles and Cargo.toml files only: no docker, no network, no file hashing. The answer is
+ * cached on those files; only a miss loads the parsers.
  */
 export const createNodes: CreateNodes<MzbuildPluginOptions> = [
   MANIFEST_GLOB,
-  async (manifestFiles, rawOptions, context): Promise<CreateNodesResultArray> => {
-    const options = normalizeOptions(rawOptions);
+  async (manifestFiles, options, context): Promise<CreateNodesResultArray> => {
     const workspaceRoot = context.workspaceRoot;
     const gitRoot = nearestRepositoryRoot(workspaceRoot) ?? workspaceRoot;
-    // Core paths are relative to the git top level; Nx's to the workspace root.
-    const fromGit = relative(gitRoot, workspaceRoot);
-    const toGit = (path: string) => (fromGit === '' ? path : join(fromGit, path));
-    const toWorkspace = (path: string) => (fromGit === '' ? path : relative(fromGit, path));
-
-    const manifests = manifestFiles.map(toGit).filter(isImageManifest);
-    let graph;
-    try {
-      graph = loadImageGraph(gitRoot, manifests);
-    } catch (error) {
-      throw isUserError(error) ? new Error(`${PLUGIN_NAME}: ${error.message}`) : error;
+    const key = await inferenceKey(workspaceRoot, gitRoot, manifestFiles, options);
+    let inference = readCachedInference(workspaceRoot, options, key);
+    if (!inference) {
+      const { infer } = require('./infer') as typeof import('./infer');
+      inference = infer(manifestFiles, options, workspaceRoot, gitRoot);
+      writeCachedInference(workspaceRoot, options, key, inference);
     }
-    for (const warning of graph.warnings) logger.warn(`${PLUGIN_NAME}: ${warning}`);
-
-    const needsCargo = graph.images.some((image) => image.manifest.preImages.some((step) => step.type === 'cargo-build'));
-    const results: CreateNodesResultArray = [];
-    const owners = await declaredProjectNames(workspaceRoot);
-    for (const image of graph.images) {
-      let project;
-      try {
-        project = imageProject(image, needsCargo ? graph.cargo : undefined, options, toWorkspace);
-      } catch (error) {
-        throw isUserError(error) ? new Error(`${PLUGIN_NAME}: ${error.message}`) : error;
-      }
-      const clash = owners.get(project.name!);
-      if (clash !== undefined && clash !== project.root) {
-        throw new Error(
-          `${PLUGIN_NAME}: image ${image.name} (${project.root}) would be project ${project.name}, ` +
-            `but the project at ${clash} has that name; set the plugin option "projectName" in nx.json, ` +
-            `e.g. "image-{name}", to name image projects apart`,
-        );
-      }
-      results.push([toWorkspace(`${image.dir}/mzbuild.yml`), { projects: { [project.root]: project } }]);
-    }
-    return results;
+    for (const warning of inference.warnings) logger.warn(`${PLUGIN_NAME}: ${warning}`);
+    await refuseNameClashes(inference, workspaceRoot);
+    return inference.results;
   },
 ];
+
+/**
+ * An image project named like another project of the workspace makes Nx fail with a message that
+ * cannot name the option that fixes it; this one does. Checked on every run: other projects'
+ * names are not part of the cache key.
+ */
+async function refuseNameClashes({ results }: Inference, workspaceRoot: string): Promise<void> {
+  const others = await declaredProjectNames(workspaceRoot);
+  for (const [, { projects }] of results) {
+    for (const [root, project] of Object.entries(projects ?? {})) {
+      const clash = others.get(project.name!);
+      if (clash === undefined || clash === root) continue;
+      const image = (project.metadata as { mzbuild?: ImageMetadata } | undefined)?.mzbuild?.image;
+      throw new Error(
+        `${PLUGIN_NAME}: image ${image} (${root}) would be project ${project.name}, ` +
+          `but the project at ${clash} has that name; set the plugin option "projectName" in nx.json, ` +
+          `e.g. "image-{name}", to name image projects apart`,
+      );
+    }
+  }
+}
