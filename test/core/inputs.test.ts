@@ -210,3 +210,18 @@ describe('Cargo inputs', () => {
     expect(Object.keys(before).filter((n) => before[n] !== after[n]).sort()).toEqual(['app', 'demo', 'nested', 'tools']);
   });
 });
+
+describe('copy pre-image inputs', () => {
+  it('are the files under source that match the pathspec, as root-relative paths', async () => {
+    repo = new GitRepo();
+    repo.write({
+      ...image('img', 'img', 'FROM scratch\n', 'pre-image:\n  - type: copy\n    source: assets\n    destination: static\n    matching: "*.css"\n'),
+      'assets/site.css': 'a',
+      'assets/deep/more.css': 'b',
+      'assets/logo.png': 'c',
+      'assets-other/x.css': 'd',
+    });
+    repo.commit();
+    expect(await inputsOf(repo.root, 'img')).toEqual(['assets/deep/more.css', 'assets/site.css', 'img/Dockerfile', 'img/mzbuild.yml']);
+  });
+});
