@@ -1,6 +1,7 @@
 'use strict';
 // The demo: what mzimage and Nx see in examples/, a small monorepo of three images (a base built
-// from scratch, an image that runs a Rust binary, and one built on both).
+// from scratch, an image that runs a Rust binary, and one built on both), then the images built
+// (or reused from the engine or the loopback registry of nx.json) and the Rust one run.
 const { execFileSync } = require('node:child_process');
 const { join } = require('node:path');
 
@@ -19,3 +20,5 @@ mzimage('fingerprint', '--all');
 mzimage('describe', 'demo-app', '--transitive');
 nx('show', 'projects', '--projects=tag:mzbuild');
 nx('run-many', '-t', 'fingerprint', '--projects=tag:mzbuild', '--output-style=static');
+nx('run-many', '-t', 'docker-build', '--projects=tag:mzbuild', '--output-style=static');
+mzimage('run', 'demo-hello');

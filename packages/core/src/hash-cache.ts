@@ -25,10 +25,9 @@ export class HashCache {
     this.entries = new Map(Object.entries(entries));
   }
 
-  /** The cache for one repository: `$MZBUILD_CACHE_DIR`, else `$XDG_CACHE_HOME/mzbuild`, else `~/.cache/mzbuild`. */
+  /** The cache for one repository, in cacheFile(root, 'hashes', 'json'). */
   static forRepository(root: string, env: NodeJS.ProcessEnv = process.env, racyMs = 2000): HashCache {
-    const dir = env['MZBUILD_CACHE_DIR'] || join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'mzbuild');
-    const file = join(dir, `hashes-${createHash('sha1').update(root).digest('hex').slice(0, 16)}.json`);
+    const file = cacheFile(root, 'hashes', 'json', env);
     return new HashCache(file, readEntries(file), racyMs);
   }
 
@@ -75,6 +74,16 @@ export class HashCache {
       // Only speed is lost.
     }
   }
+}
+
+/**
+ * A per-repository file in mzbuild's cache directory: `$MZBUILD_CACHE_DIR`, else
+ * `$XDG_CACHE_HOME/mzbuild`, else `~/.cache/mzbuild`. Outside the repository, so that nothing of
+ * the user's work tree changes.
+ */
+export function cacheFile(root: string, kind: string, extension: string, env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env['MZBUILD_CACHE_DIR'] || join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'mzbuild');
+  return join(dir, `${kind}-${createHash('sha1').update(root).digest('hex').slice(0, 16)}.${extension}`);
 }
 
 /** [lstat key, git mode, sha1 hex] */

@@ -21,3 +21,19 @@ export {
   type ImageGraph,
   type Repository,
 } from './repository';
+export * from './registry';
+export {
+  acquireImages,
+  formatPlan,
+  formatSummary,
+  planImages,
+  type AcquireOptions,
+  type Action,
+  type Outcome,
+  type PlanEntry,
+  type RunOptions,
+} from './acquire';
+export { runCargoBuilds, runCopy, type CargoBuildRequest, type PreImageOptions } from './build/pre-images';
+export { spawnLines, type SpawnOptions, type SpawnResult } from './build/spawn';
+export { buildImage } from './docker/build';
+export { dockerClient, dockerCommand, localImages, pullImage, type DockerClient } from './docker/client';

@@ -12,6 +12,9 @@ commands:
   fingerprint IMAGE…|--all     the fingerprint (NAME<TAB>FINGERPRINT for several images)
   spec IMAGE…|--all            the full image reference, <registry>/<prefix><name>:mzbuild-<fingerprint>
   describe IMAGE [--transitive] fingerprint, input files and dependencies
+  plan IMAGE…|--all            for each image and its dependencies: local, registry or build
+  acquire IMAGE…|--all         make them available to the local engine: pull or build
+  run IMAGE [ARGS…]            acquire IMAGE, then docker run --rm --init it with ARGS
 
 options:
   --dev | --optimized | --release   build profile (default: optimized; release when CI_LTO is set)
@@ -23,12 +26,13 @@ options:
   --image-prefix PREFIX             put before every image name
   --all                             every image (fingerprint, spec)
   --transitive                      include the inputs of dependencies (describe)
+  --no-pull                         only check that registry images exist (acquire)
   --json                            machine-readable output
   -h, --help                        this text
 `;
 
-export type Command = 'list' | 'fingerprint' | 'spec' | 'describe';
-const COMMANDS: Command[] = ['list', 'fingerprint', 'spec', 'describe'];
+export type Command = 'list' | 'fingerprint' | 'spec' | 'describe' | 'plan' | 'acquire' | 'run';
+const COMMANDS: Command[] = ['list', 'fingerprint', 'spec', 'describe', 'plan', 'acquire', 'run'];
 
 export interface Invocation {
   command: Command;
@@ -36,17 +40,38 @@ export interface Invocation {
   all: boolean;
   transitive: boolean;
   json: boolean;
+  pull: boolean;
   flags: SharedOptions;
+  /** For `run`: everything after the image name, handed to the container. */
+  runArgs: string[];
+}
+
+const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--image-registry', '--image-prefix']);
+
+/** `run IMAGE ARGS…`: the arguments after the image are the container's, options included. */
+function splitRunArguments(argv: string[]): { own: string[]; runArgs: string[] } {
+  const positionals: number[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') break;
+    if (VALUE_OPTIONS.has(arg)) i++;
+    else if (!arg.startsWith('-')) positionals.push(i);
+    if (positionals.length === 2 && argv[positionals[0]!] === 'run') {
+      return { own: argv.slice(0, i + 1), runArgs: argv.slice(i + 1) };
+    }
+  }
+  return { own: argv, runArgs: [] };
 }
 
 /** Usage errors: the CLI prints the message and the usage, and exits 2. */
 export class UsageError extends UserError {}
 
 export function parseInvocation(argv: string[]): Invocation | 'help' {
+  const { own, runArgs } = splitRunArguments(argv);
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: own,
       allowPositionals: true,
       strict: true,
       options: {
@@ -61,6 +86,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' {
         all: { type: 'boolean' },
         transitive: { type: 'boolean' },
         json: { type: 'boolean' },
+        'no-pull': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -89,7 +115,9 @@ export function parseInvocation(argv: string[]): Invocation | 'help' {
     all: values.all ?? false,
     transitive: values.transitive ?? false,
     json: values.json ?? false,
+    pull: !values['no-pull'],
     flags,
+    runArgs,
   };
   checkImageArguments(invocation);
   return invocation;
@@ -101,6 +129,8 @@ function checkImageArguments({ command, images, all }: Invocation): void {
   } else if (command === 'describe') {
     if (all) throw new UsageError('describe takes image names, not --all');
     if (images.length === 0) throw new UsageError('describe needs an image name');
+  } else if (command === 'run') {
+    if (all || images.length !== 1) throw new UsageError('run takes one image name, then the arguments for the container');
   } else if (all && images.length > 0) {
     throw new UsageError(`${command} takes image names or --all, not both`);
   } else if (!all && images.length === 0) {

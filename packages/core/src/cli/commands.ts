@@ -14,6 +14,8 @@ export async function runCommand(context: MzbuildContext, invocation: Invocation
       return perImage(context, invocation, 'reference');
     case 'describe':
       return describe(context, invocation);
+    default:
+      throw new Error(`${invocation.command} is not a query command`);
   }
 }
 

@@ -1,7 +1,10 @@
 import { loadContext } from '../context';
 import { isUserError } from '../errors';
 import { parseInvocation, USAGE, UsageError } from './args';
+import { runImageCommand } from './acquire';
 import { runCommand } from './commands';
+
+const IMAGE_COMMANDS = new Set(['plan', 'acquire', 'run']);
 
 /** Runs `mzimage` and returns its exit code: 0, 1 for an error of the user's, 2 for bad usage. */
 export async function main(argv: string[], cwd = process.cwd()): Promise<number> {
@@ -13,6 +16,7 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
     }
     const context = await loadContext({ cwd, flags: invocation.flags, hashingThread: true, persistentCache: true });
     for (const warning of context.repository.warnings) process.stderr.write(`mzimage: ${warning}\n`);
+    if (IMAGE_COMMANDS.has(invocation.command)) return await runImageCommand(context, invocation);
     process.stdout.write(await runCommand(context, invocation));
     context.resolver.saveCache();
     return 0;

@@ -1,0 +1,25 @@
+import type { MzbuildContext } from '../context';
+import { runCargoBuilds, runCopy } from '../build/pre-images';
+import { buildImage } from '../docker/build';
+import { dockerClient, dockerCommand, pullImage } from '../docker/client';
+import type { Builders } from './execute';
+
+/** The real cargo, copy, docker build and docker pull, for executePlan. */
+export function realBuilders(context: MzbuildContext, env: NodeJS.ProcessEnv): Builders {
+  const { repository, config } = context;
+  const preImageOptions = (onOutput: (line: string) => void) => ({
+    root: repository.root,
+    config,
+    env,
+    onOutput,
+    visibleFiles: new Set(repository.files),
+    workspace: repository.cargo,
+    ...(env['MZBUILD_CARGO'] ? { cargoCommand: env['MZBUILD_CARGO'].split(' ').filter(Boolean) } : {}),
+  });
+  return {
+    cargo: (requests, onLine) => runCargoBuilds(requests, preImageOptions(onLine)),
+    copy: (image, step, onLine) => runCopy(image.dir, step, { ...preImageOptions(onLine), files: repository.files }),
+    dockerBuild: async (request, onLine) => buildImage(await dockerClient(env), request, onLine, env),
+    pull: (reference) => pullImage(dockerCommand(env), reference, env),
+  };
+}

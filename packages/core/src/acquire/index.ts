@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process';
+import type { MzbuildContext } from '../context';
+import { envIsTruthy } from '../config';
+import { dockerCommand, localImages } from '../docker/client';
+import { cacheFile } from '../hash-cache';
+import { RegistryClient } from '../registry/client';
+import type { Image } from '../repository';
+import { executePlan, type Builders } from './execute';
+import { makePlan, type PlanEntry } from './plan';
+import { realBuilders } from './builders';
+import type { Outcome } from './summary';
+
+export { formatPlan, type Action, type PlanEntry } from './plan';
+export { formatSummary, type Outcome } from './summary';
+
+export interface AcquireOptions {
+  env?: NodeJS.ProcessEnv;
+  /** One line per registry that could not be asked. */
+  warn?: (message: string) => void;
+  /** Allow building publishable images that the registry lacks in CI; default from MZBUILD_ALLOW_LOCAL_BUILD. */
+  allowLocalBuild?: boolean;
+}
+
+/** The plan for the targets and everything they build on: local, registry or build, decided in one batch. */
+export async function planImages(context: MzbuildContext, targets: Image[], options: AcquireOptions = {}): Promise<PlanEntry[]> {
+  const env = options.env ?? process.env;
+  const { config, resolver, repository } = context;
+  const resolved = await resolver.resolve(targets, config);
+  resolver.saveCache();
+  const registry = config.registry
+    ? new RegistryClient({ env, warn: options.warn, knownImagesFile: cacheFile(repository.root, 'known-images', 'txt', env) })
+    : undefined;
+  return makePlan(resolved, {
+    localImages: await localImages(dockerCommand(env), env),
+    checkRegistry: registry && ((references) => registry.checkExistence(references)),
+    ci: envIsTruthy(env['CI']),
+    allowLocalBuild: options.allowLocalBuild ?? envIsTruthy(env['MZBUILD_ALLOW_LOCAL_BUILD']),
+  });
+}
+
+export interface RunOptions extends AcquireOptions {
+  pull?: boolean;
+  parallel?: number;
+  onLine: (source: string, line: string) => void;
+  builders?: Builders;
+}
+
+/** Makes the targets available to the local engine: plans, then pulls and builds what is missing. */
+export async function acquireImages(
+  context: MzbuildContext,
+  targets: Image[],
+  options: RunOptions,
+): Promise<{ plan: PlanEntry[]; outcomes: Outcome[] }> {
+  const env = options.env ?? process.env;
+  const plan = await planImages(context, targets, options);
+  const outcomes = await executePlan(plan, {
+    context,
+    builders: options.builders ?? realBuilders(context, env),
+    pull: options.pull ?? true,
+    parallel: options.parallel ?? 2,
+    onLine: options.onLine,
+    revision: plan.some((e) => e.action === 'build') ? await gitRevision(context.repository.root) : 'unknown',
+  });
+  return { plan, outcomes };
+}
+
+function gitRevision(root: string): Promise<string> {
+  return new Promise((resolve) =>
+    execFile('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }, (error, stdout) => resolve(error ? 'unknown' : stdout.trim())),
+  );
+}

@@ -1,0 +1,55 @@
+import type { Copy } from '../manifest';
+import {
+  installCargoOutputs,
+  lazyWorkspace,
+  planCargoBuild,
+  runCargo,
+  type CargoBuildRequest,
+  type CargoRunOptions,
+} from './cargo-build';
+import { runCopyStep } from './copy';
+import { checkOutputsIgnored } from './outputs';
+
+export type { CargoBuildRequest } from './cargo-build';
+
+/**
+ * How pre-images run. `root` is the repository root (absolute); `config` gives the profile and
+ * architecture; `cargoCommand` (default `['cargo']`) is the program that runs cargo, e.g. a
+ * builder container's entry point or a wrapper (RUSTC_WRAPPER=sccache works through `env`);
+ * `env` is added to `process.env`; `onOutput` receives every line of output of cargo and binutils,
+ * as it comes, and the commands run (`$ …`); `visibleFiles`, the git-visible files, spares a git
+ * call when checking that outputs are ignored.
+ */
+export type PreImageOptions = CargoRunOptions;
+
+/**
+ * ONE cargo build for all the requests (the union of their bins, examples and features), then per
+ * request: copy its binaries into its image directory, strip them, extract from build scripts'
+ * OUT_DIRs. Before anything is built, every request is checked: its bins and examples exist,
+ * its destinations stay in its image directory, and git ignores (and does not track) every output.
+ */
+export async function runCargoBuilds(requests: CargoBuildRequest[], options: PreImageOptions): Promise<void> {
+  if (requests.length === 0) return;
+  const plan = planCargoBuild(requests, options.config, options.workspace ?? lazyWorkspace(options.root));
+  await checkOutputsIgnored(
+    options.root,
+    plan.images.flatMap((image) => image.outputs),
+    options.visibleFiles,
+  );
+  const artifacts = await runCargo(plan, options);
+  for (const image of plan.images) await installCargoOutputs(image, artifacts, plan.command, options);
+}
+
+/**
+ * Copies the files of a copy pre-image: the git-visible `files` under `step.source` (root-relative)
+ * matching `step.matching` (a git pathspec relative to it) go to `<imageDir>/<destination>/<path
+ * relative to source>`, keeping their modes. The destinations are checked first, as for cargo.
+ */
+export async function runCopy(imageDir: string, step: Copy, options: PreImageOptions & { files: string[] }): Promise<void> {
+  await runCopyStep(imageDir, step, {
+    root: options.root,
+    files: options.files,
+    ...(options.visibleFiles ? { visibleFiles: options.visibleFiles } : {}),
+    ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+  });
+}

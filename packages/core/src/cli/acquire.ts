@@ -1,0 +1,38 @@
+import { spawnSync } from 'node:child_process';
+import { acquireImages, formatPlan, formatSummary, planImages } from '../acquire';
+import type { MzbuildContext } from '../context';
+import { dockerCommand } from '../docker/client';
+import { findImages } from '../repository';
+import type { Invocation } from './args';
+
+/** `plan`, `acquire` and `run`: they talk to the registry and the engine, and may take a while. */
+export async function runImageCommand(context: MzbuildContext, invocation: Invocation): Promise<number> {
+  const { repository } = context;
+  const targets = invocation.all ? repository.images : findImages(repository, invocation.images);
+  const warn = (message: string) => process.stderr.write(`mzimage: warning: ${message}\n`);
+
+  if (invocation.command === 'plan') {
+    const plan = await planImages(context, targets, { warn });
+    process.stdout.write(invocation.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
+    return 0;
+  }
+
+  const width = Math.max(...repository.images.map((i) => i.name.length), 5);
+  const { plan, outcomes } = await acquireImages(context, targets, {
+    warn,
+    pull: invocation.pull,
+    onLine: (source, line) => process.stderr.write(`${source.padEnd(width)} | ${line}\n`),
+  });
+  const failed = outcomes.some((o) => o.result === 'failed' || o.result === 'skipped');
+  if (invocation.command === 'acquire' || failed) {
+    const summary = invocation.json ? `${JSON.stringify(outcomes, null, 2)}\n` : formatSummary(outcomes);
+    (invocation.command === 'acquire' ? process.stdout : process.stderr).write(summary);
+    return failed ? 1 : 0;
+  }
+
+  // run: the image is there; hand the terminal to the container.
+  const reference = plan.find((e) => e.name === invocation.images[0])!.reference;
+  const tty = process.stdin.isTTY && process.stdout.isTTY ? ['--interactive', '--tty'] : [];
+  const result = spawnSync(dockerCommand(), ['run', '--rm', '--init', ...tty, reference, ...invocation.runArgs], { stdio: 'inherit' });
+  return result.status ?? 1;
+}

@@ -1,0 +1,42 @@
+import type { DockerBuildRequest } from '../acquire/execute';
+import { spawnLines } from '../build/spawn';
+import { UserError } from '../errors';
+import type { DockerClient } from './client';
+
+/**
+ * `docker build` of one image, the Dockerfile on stdin (it is never written into the
+ * repository), with buildx where it works, BuildKit where the client has it built in, and the
+ * classic builder otherwise. Every output line goes to `onLine`.
+ */
+export async function buildImage(
+  client: DockerClient,
+  request: DockerBuildRequest,
+  onLine: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const args = [
+    ...(client.builder === 'buildx' ? ['buildx', 'build', '--load'] : ['build']),
+    ...(client.builder === 'classic' ? [] : ['--progress=plain']),
+    '--file',
+    '-',
+    '--tag',
+    request.tag,
+    '--platform',
+    request.platform,
+    ...Object.entries(request.buildArgs).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`]),
+    ...Object.entries(request.labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
+    request.contextDir,
+  ];
+  const tail: string[] = [];
+  const result = await spawnLines(client.command, args, {
+    env: { ...env, DOCKER_BUILDKIT: client.builder === 'classic' ? '0' : '1' },
+    input: request.dockerfile,
+    onLine: (line) => {
+      onLine(line);
+      if (line.trim() !== '') tail.splice(0, tail.length, line);
+    },
+  });
+  if (result.code !== 0) {
+    throw new UserError(`docker build of ${request.tag} failed (exit ${result.code}): ${tail[0] ?? ''}`);
+  }
+}

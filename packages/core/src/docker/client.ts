@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { UserError } from '../errors';
+
+/**
+ * The docker CLI as this machine has it. Several clients may be installed (a recent one without
+ * the buildx plugin, Debian's 20.10 with BuildKit built in); which one builds, and how, is
+ * detected once per process rather than assumed.
+ */
+export interface DockerClient {
+  /** The client binary. */
+  command: string;
+  /**
+   * How images are built: `buildx` (`docker buildx build --load`), `buildkit` (`docker build` with
+   * DOCKER_BUILDKIT=1, a client of before 23 that has BuildKit built in) or `classic` (the
+   * legacy builder, DOCKER_BUILDKIT=0).
+   */
+  builder: 'buildx' | 'buildkit' | 'classic';
+  clientVersion: string;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a short command to completion and collects its output (for long ones, see build/spawn). */
+export function exec(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, input?: string): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(command, args, { env, maxBuffer: 1 << 28, encoding: 'utf8' }, (error, stdout, stderr) => {
+      const code = (error as NodeJS.ErrnoException | null)?.code;
+      if (code === 'ENOENT') return reject(error);
+      resolve({ code: error ? (typeof child.exitCode === 'number' ? child.exitCode : 1) : 0, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/** The client for plain commands (images, pull, run), which every client can do: no detection. */
+export function dockerCommand(env: NodeJS.ProcessEnv = process.env): string {
+  return env['MZBUILD_DOCKER'] || 'docker';
+}
+
+let detected: Promise<DockerClient> | undefined;
+
+/** The client to use: `$MZBUILD_DOCKER` if set, else the first on PATH, with Debian's as a second choice. */
+export function dockerClient(env: NodeJS.ProcessEnv = process.env): Promise<DockerClient> {
+  detected ??= detect(env);
+  return detected;
+}
+
+async function detect(env: NodeJS.ProcessEnv): Promise<DockerClient> {
+  const candidates = env['MZBUILD_DOCKER'] ? [env['MZBUILD_DOCKER']] : ['docker', '/usr/bin/docker'];
+  let reachable: DockerClient | undefined;
+  let problem = 'no docker client found: install Docker Engine (apt-get install docker.io)';
+  for (const command of [...new Set(candidates)]) {
+    let version: ExecResult;
+    try {
+      version = await exec(command, ['version', '--format', '{{.Client.Version}} {{.Server.Version}}'], env);
+    } catch {
+      continue;
+    }
+    if (version.code !== 0) {
+      problem = `the Docker Engine is not reachable through ${command} (${firstLine(version.stderr)}); start dockerd, or run tools/setup`;
+      continue;
+    }
+    const clientVersion = version.stdout.trim().split(' ')[0] ?? '';
+    if ((await exec(command, ['buildx', 'version'], env)).code === 0) return { command, builder: 'buildx', clientVersion };
+    // Clients before 23 carry BuildKit themselves; later ones need the buildx plugin for it.
+    const client: DockerClient = { command, builder: majorVersion(clientVersion) < 23 ? 'buildkit' : 'classic', clientVersion };
+    if (client.builder === 'buildkit') return client;
+    reachable ??= client;
+  }
+  if (reachable) return reachable;
+  throw new UserError(problem);
+}
+
+function majorVersion(version: string): number {
+  return Number(/^(\d+)/.exec(version)?.[1] ?? 0);
+}
+
+export function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
+/** The references of every image the engine has, as `repository:tag`, in one call. */
+export async function localImages(command: string, env: NodeJS.ProcessEnv = process.env): Promise<Set<string>> {
+  let result: ExecResult;
+  try {
+    result = await exec(command, ['images', '--format', '{{.Repository}}:{{.Tag}}'], env);
+  } catch {
+    throw new UserError(`${command} not found: install Docker Engine (apt-get install docker.io), or run tools/setup`);
+  }
+  if (result.code !== 0) {
+    throw new UserError(`the Docker Engine is not reachable (${firstLine(result.stderr)}); start dockerd, or run tools/setup`);
+  }
+  if (result.code !== 0) throw new UserError(`docker images failed: ${firstLine(result.stderr)}`);
+  return new Set(result.stdout.split('\n').filter((line) => line !== '' && !line.endsWith(':<none>')));
+}
+
+/** Pulls an image; a failure is a UserError with docker's own message. */
+export async function pullImage(command: string, reference: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const result = await exec(command, ['pull', '--quiet', reference], env);
+  if (result.code !== 0) throw new UserError(`docker pull ${reference} failed: ${firstLine(result.stderr)}`);
+}

@@ -1,0 +1,165 @@
+import { RegistryAuth, RegistryFailure } from './auth';
+import { registryOrigin } from './endpoint';
+import { KnownImages } from './known-images';
+import { MANIFEST_ACCEPT } from './media-types';
+import { formatReference, manifestReference, parseReference, type ImageReference } from './reference';
+import { Secrets } from './secrets';
+import { NetworkError, Transport, type HttpResponse } from './transport';
+
+/** What a registry says of an image: there, not there, or nothing to be relied on. */
+export type Existence = 'present' | 'absent' | 'unknown';
+
+export interface RegistryClientOptions {
+  /** Requests in flight at once, across all registries; default 16. */
+  concurrency?: number;
+  /** Per request attempt, in ms; default 10 000. */
+  timeoutMs?: number;
+  /** Retries on 408, 429, 5xx and network errors, with exponential backoff; default 3. */
+  retries?: number;
+  /** The first backoff, doubled at each retry; default 200 ms. */
+  retryDelayMs?: number;
+  /** The longest Retry-After waited for; default 10 000 ms. */
+  maxRetryAfterMs?: number;
+  /** Default process.env: DOCKER_CONFIG, HOME, PATH (credential helpers), GHCR_TOKEN, GITHUB_TOKEN, MZBUILD_INSECURE_REGISTRIES. */
+  env?: NodeJS.ProcessEnv;
+  /** Told at most once per registry when checks against it fail; default: nothing. */
+  warn?: (message: string) => void;
+  /** A file of references known to exist, read now and added to after each batch. */
+  knownImagesFile?: string;
+}
+
+/**
+ * Asks registries whether images exist, many at once. A registry that cannot answer makes its
+ * images 'unknown' rather than failing the caller, who can build them instead; the caller hears
+ * of it once per registry, not once per image. Only malformed references throw (a UserError).
+ */
+export class RegistryClient {
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly timeoutMs: number;
+  private readonly transport: Transport;
+  private readonly secrets = new Secrets();
+  private readonly auths = new Map<string, RegistryAuth>();
+  private readonly known: KnownImages;
+  private readonly warn: (message: string) => void;
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly options: RegistryClientOptions = {}) {
+    this.env = options.env ?? process.env;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.transport = new Transport({
+      concurrency: options.concurrency ?? 16,
+      timeoutMs: this.timeoutMs,
+      retries: options.retries ?? 3,
+      retryDelayMs: options.retryDelayMs ?? 200,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 10_000,
+    });
+    this.warn = options.warn ?? (() => undefined);
+    this.known = new KnownImages(options.knownImagesFile);
+  }
+
+  /**
+   * Checks every reference with `HEAD /v2/<name>/manifests/<tag or digest>`: 200 is 'present',
+   * 404 'absent', anything else 'unknown' once retries and authentication are exhausted. The map
+   * is keyed by the references as given; equal references after normalisation are asked once.
+   */
+  async checkExistence(references: string[]): Promise<Map<string, Existence>> {
+    // Parse them all before any request: a malformed one is the caller's to fix, and says so.
+    const keys = new Map<string, string>();
+    const unique = new Map<string, ImageReference>();
+    for (const reference of references) {
+      const parsed = parseReference(reference);
+      const key = formatReference(parsed);
+      keys.set(reference, key);
+      unique.set(key, parsed);
+    }
+
+    const answers = new Map<string, Existence>();
+    const failures = new Map<string, string>();
+    // One ping per registry and batch: a registry that is down is found so once, not per image.
+    const pings = new Map<string, Promise<void>>();
+    await Promise.all(
+      [...unique].map(async ([key, ref]) => {
+        if (this.known.has(key)) {
+          answers.set(key, 'present');
+          return;
+        }
+        try {
+          const existence = await this.check(ref, pings);
+          if (existence === 'present') this.known.add(key);
+          answers.set(key, existence);
+        } catch (error) {
+          answers.set(key, 'unknown');
+          const reason = error instanceof RegistryFailure ? error.reason : `failed unexpectedly (${(error as Error)?.message ?? error})`;
+          if (!failures.has(ref.registry)) failures.set(ref.registry, reason);
+        }
+      }),
+    );
+
+    for (const [registry, reason] of failures) this.warnOnce(registry, `registry ${registry} ${reason}; images will be built locally`);
+    try {
+      this.known.save();
+    } catch (error) {
+      const message = `could not save the known images to ${this.options.knownImagesFile}: ${(error as Error).message}`;
+      this.warnOnce('\0known-images', message);
+    }
+    return new Map(references.map((reference) => [reference, answers.get(keys.get(reference)!)!]));
+  }
+
+  /** Closes idle connections; the client is not to be used afterwards. */
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+
+  private async check(ref: ImageReference, pings: Map<string, Promise<void>>): Promise<Existence> {
+    const auth = this.authFor(ref.registry);
+    let ping = pings.get(ref.registry);
+    if (!ping) pings.set(ref.registry, (ping = auth.ensureScheme()));
+    await ping;
+
+    const scope = `repository:${ref.repository}:pull`;
+    const url = `${registryOrigin(ref.registry, this.env)}/v2/${ref.repository}/manifests/${manifestReference(ref)}`;
+    const authorization = await auth.authorization(scope);
+    let response = await this.head(url, authorization);
+    if (response.status === 401) {
+      const retry = await auth.reauthorize(response.headers['www-authenticate'], scope, authorization);
+      if (retry !== undefined) response = await this.head(url, retry);
+    }
+    switch (response.status) {
+      case 200:
+        return 'present';
+      case 404:
+        return 'absent';
+      case 401:
+      case 403:
+        throw new RegistryFailure(`refused access to ${ref.repository} (${response.status}, ${await auth.describeCredentials()})`);
+      default:
+        throw new RegistryFailure(`answered ${response.status} for ${formatReference(ref)}`);
+    }
+  }
+
+  private async head(url: string, authorization: string | undefined): Promise<HttpResponse> {
+    const headers: Record<string, string> = { accept: MANIFEST_ACCEPT };
+    if (authorization !== undefined) headers['authorization'] = authorization;
+    try {
+      return await this.transport.send({ method: 'HEAD', url, headers });
+    } catch (error) {
+      if (error instanceof NetworkError) throw new RegistryFailure(error.message);
+      throw error;
+    }
+  }
+
+  private authFor(registry: string): RegistryAuth {
+    let auth = this.auths.get(registry);
+    if (!auth) {
+      auth = new RegistryAuth(registry, { transport: this.transport, env: this.env, secrets: this.secrets, timeoutMs: this.timeoutMs });
+      this.auths.set(registry, auth);
+    }
+    return auth;
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.warn(this.secrets.redact(message));
+  }
+}

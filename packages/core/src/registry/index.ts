@@ -1,0 +1,6 @@
+// The registry client's public surface. Loading it does not load undici: the first client does.
+export { RegistryClient, type Existence, type RegistryClientOptions } from './client';
+export { lookupCredentials, type CredentialLookup, type Credentials } from './credentials';
+export { INSECURE_REGISTRIES_ENV, isInsecureRegistry } from './endpoint';
+export { MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES } from './media-types';
+export { apiHost, formatReference, parseReference, type ImageReference } from './reference';

@@ -1,0 +1,30 @@
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** The loopback registry that tools/setup starts. */
+export const LOOPBACK_REGISTRY = '127.0.0.1:5000';
+
+/** Fails the test, saying what to run, when the loopback registry does not answer. */
+export async function requireLoopbackRegistry(): Promise<void> {
+  try {
+    const response = await fetch(`http://${LOOPBACK_REGISTRY}/v2/`);
+    if (response.ok) return;
+    throw new Error(`status ${response.status}`);
+  } catch (error) {
+    throw new Error(`these tests need a registry on ${LOOPBACK_REGISTRY} (${(error as Error).message}); run tools/setup, which starts one`);
+  }
+}
+
+/** A loopback port that nothing listens on. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export function dockerPush(reference: string): void {
+  const result = spawnSync('docker', ['push', reference], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`docker push ${reference} failed: ${result.stderr}`);
+}
