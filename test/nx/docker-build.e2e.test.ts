@@ -3,7 +3,8 @@ import { mzimage } from '../support/cli';
 import { imageExists, removeImages, requireDocker, uniqueName } from '../support/docker';
 import { cargoWorkspace, crate, image } from '../support/git-repo';
 import { NxWorkspace } from '../support/nx-workspace';
-import { closedPort, dockerPush, LOOPBACK_REGISTRY, requireLoopbackRegistry } from '../support/registry';
+import { dockerPush, LOOPBACK_REGISTRY, requireLoopbackRegistry } from '../support/registry';
+import { freePort } from '../support/registry-server';
 
 /**
  * docker-build in a real Nx workspace, with the real engine and the loopback registry:
@@ -85,7 +86,7 @@ it('rebuilds exactly the images that use a changed crate file', () => {
 });
 
 it('builds locally, with one warning, when the registry cannot be reached', async () => {
-  const unreachable = `127.0.0.1:${await closedPort()}/nowhere`;
+  const unreachable = `127.0.0.1:${await freePort()}/nowhere`;
   ws.write({ 'images/base/motd': `welcome ${Date.now()}\n` }); // new fingerprints: nothing is local
   const { results, output } = dockerBuild(['--batch'], { MZBUILD_REGISTRY: unreachable });
   expect(results).toEqual({ base: 'built', hello: 'built', app: 'built' });

@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 
 /** The loopback registry that tools/setup starts. */
 export const LOOPBACK_REGISTRY = '127.0.0.1:5000';
@@ -13,15 +12,6 @@ export async function requireLoopbackRegistry(): Promise<void> {
   } catch (error) {
     throw new Error(`these tests need a registry on ${LOOPBACK_REGISTRY} (${(error as Error).message}); run tools/setup, which starts one`);
   }
-}
-
-/** A loopback port that nothing listens on. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export function dockerPush(reference: string): void {
