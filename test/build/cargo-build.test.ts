@@ -4,7 +4,7 @@ import { runCargoBuilds, type CargoBuildRequest, type PreImageOptions } from '..
 import type { FingerprintConfig } from '../../packages/core/src/config';
 import { loadRepository } from '../../packages/core/src/repository';
 import { cargoStep, elfSections, ToolDir } from '../support/build-tools';
-import { crate, GitRepo, image } from '../support/git-repo';
+import { crate, GitRepo, image, lockfile } from '../support/git-repo';
 import { errorOf } from '../support/resolve';
 
 /**
@@ -59,7 +59,7 @@ beforeAll(async () => {
     'Cargo.toml':
       '[workspace]\nmembers = ["crates/alpha", "crates/beta"]\nresolver = "2"\n\n' +
       '[profile.optimized]\ninherits = "release"\ndebug = 1\n',
-    '.gitignore': '/target\n/Cargo.lock\n',
+    '.gitignore': '/target\n',
     ...crate('crates/alpha', 'alpha', 'edition = "2021"\n\n[features]\nloud = []\n', {
       'build.rs': BUILD_RS,
       'src/main.rs': 'fn main() { println!("{}", if cfg!(feature = "loud") { "ALPHA" } else { "alpha" }); }\n',
@@ -79,6 +79,8 @@ beforeAll(async () => {
     ...image('images/two', 'two', 'FROM scratch\n', 'pre-image:\n  - type: cargo-build\n    bin: beta\n    strip: false\n    features: shout\n'),
     'images/two/.gitignore': '/beta\n',
   });
+  // Cargo.lock is an input, and the build runs --locked: it must be there and up to date.
+  lockfile(repo);
   repo.commit();
 
   const repository = await loadRepository(repo.root);
@@ -100,7 +102,7 @@ describe('runCargoBuilds, with real cargo', () => {
   it('runs cargo once for the bins, examples and features of both images', () => {
     expect(cargoCalls()).toEqual([
       `build --target ${TRIPLE} --bin alpha --bin beta --example demo --package=alpha --package=beta ` +
-        '--profile optimized --features=loud,shout --message-format=json-render-diagnostics',
+        '--profile optimized --features=loud,shout --message-format=json-render-diagnostics --locked',
     ]);
   });
 
@@ -222,7 +224,7 @@ describe('runCargoBuilds, with real cargo', () => {
     const step = cargoStep({ bins: ['beta'], strip: false });
     await runCargoBuilds([{ imageName: 'two', imageDir: 'images/two', step }], options({ config: { ...OPTIMIZED, profile: 'dev' } }));
     expect(cargoCalls()).toEqual([
-      `build --target ${TRIPLE} --bin beta --package=beta --message-format=json-render-diagnostics`,
+      `build --target ${TRIPLE} --bin beta --package=beta --message-format=json-render-diagnostics --locked`,
     ]);
     expect(run('images/two/beta')).toBe('beta\n');
     expect(elfSections(repo.path('images/two/beta'))).toContain('.debug_info');
@@ -253,6 +255,7 @@ describe('a workspace without [profile.optimized]', () => {
         ...image('img', 'img'),
         'img/.gitignore': '/hello\n',
       });
+      lockfile(bare);
       const error = await runCargoBuilds([{ imageName: 'img', imageDir: 'img', step: cargoStep({ bins: ['hello'] }) }], {
         root: bare.root,
         config: OPTIMIZED,

@@ -184,7 +184,7 @@ describe('the cargo command', () => {
     fakeCargo([{ profileDir }]);
     await runCargoBuilds(request(), options({ config: { ...DEV, profile } }));
     expect(tools.log('cargo')).toEqual([
-      ['build --target x86_64-unknown-linux-gnu --bin hello --package=hello', ...flags, '--message-format=json-render-diagnostics'].join(' '),
+      ['build --target x86_64-unknown-linux-gnu --bin hello --package=hello', ...flags, '--message-format=json-render-diagnostics', '--locked'].join(' '),
     ]);
   });
 

@@ -58,6 +58,7 @@ describe('cargoBuildArgs', () => {
       '--release',
       '--features=f1,pb/f2',
       '--message-format=json-render-diagnostics',
+      '--locked',
     ]);
   });
 });
@@ -126,6 +127,11 @@ describe('CargoFailureScanner', () => {
       marker: 'Found unstable fingerprints for',
     });
     expect(scan(['ok', 'error: could not compile'])).toEqual({ kind: 'other' });
+  });
+
+  it('recognises a Cargo.lock that --locked keeps cargo from writing', () => {
+    expect(scan(['error: the lock file /r/Cargo.lock needs to be updated but --locked was passed to prevent this'])).toEqual({ kind: 'stale-lockfile' });
+    expect(scan(['error: cannot create the lock file /r/Cargo.lock because --locked was passed to prevent this'])).toEqual({ kind: 'stale-lockfile' });
   });
 
   it('recognises a missing profile and a missing target', () => {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mzimage } from '../support/cli';
 import { imageExists, removeImages, requireDocker, uniqueName } from '../support/docker';
-import { cargoWorkspace, crate, image } from '../support/git-repo';
+import { cargoWorkspace, crate, image, lockfile } from '../support/git-repo';
 import { NxWorkspace } from '../support/nx-workspace';
 import { dockerPush, LOOPBACK_REGISTRY, requireLoopbackRegistry } from '../support/registry';
 import { freePort } from '../support/registry-server';
@@ -29,6 +29,7 @@ beforeAll(async () => {
     'images/hello/.gitignore': '/hello\n',
     ...image('images/app', 'app', 'MZFROM hello\n'),
   });
+  lockfile(ws);
   ws.commit();
 });
 afterAll(() => {
@@ -88,7 +89,7 @@ it('rebuilds exactly the images that use a changed crate file', () => {
 it('builds locally, with one warning, when the registry cannot be reached', async () => {
   const unreachable = `127.0.0.1:${await freePort()}/nowhere`;
   ws.write({ 'images/base/motd': `welcome ${Date.now()}\n` }); // new fingerprints: nothing is local
-  const { results, output } = dockerBuild(['--batch'], { MZBUILD_REGISTRY: unreachable });
+  const { results, output } = dockerBuild([], { MZBUILD_REGISTRY: unreachable });
   expect(results).toEqual({ base: 'built', hello: 'built', app: 'built' });
   expect(output.match(/could not be reached/g)).toHaveLength(1);
   removeImages(...Object.values(references(unreachable)));

@@ -80,10 +80,18 @@ export function crate(dir: string, name: string, toml = '', sources: Record<stri
   return files;
 }
 
-/** A root Cargo.toml listing `members`, and a Cargo.lock. */
+/**
+ * A root Cargo.toml listing `members`, and a stand-in Cargo.lock: enough to fingerprint. A test
+ * that runs cargo (which builds --locked) makes a real one with lockfile() once its crates exist.
+ */
 export function cargoWorkspace(members: string[], extra = ''): Record<string, string> {
   return {
     'Cargo.toml': `[workspace]\nmembers = [${members.map((m) => JSON.stringify(m)).join(', ')}]\n${extra}`,
     'Cargo.lock': '# lock\n',
   };
+}
+
+/** Generates the Cargo.lock of a workspace whose crates have no registry dependencies. */
+export function lockfile(repo: GitRepo): void {
+  execFileSync('cargo', ['generate-lockfile', '--offline'], { cwd: repo.root });
 }

@@ -63,9 +63,11 @@ export interface CargoBuildCommand {
 }
 
 /**
- * `cargo build`'s arguments (after the cargo command), as mzbuild generates them, with one more:
+ * `cargo build`'s arguments (after the cargo command), as mzbuild generates them, with two more:
  * `--message-format=json-render-diagnostics`, so that the one run gives both the human
- * diagnostics (stderr) and the JSON messages (stdout) that mzbuild gets from a second run.
+ * diagnostics (stderr) and the JSON messages (stdout) that mzbuild gets from a second run; and
+ * `--locked`: Cargo.lock is an input of the fingerprint, so cargo must not rewrite it under an
+ * image being tagged with the fingerprint of the old one.
  */
 export function cargoBuildArgs(command: CargoBuildCommand): string[] {
   return [
@@ -78,6 +80,7 @@ export function cargoBuildArgs(command: CargoBuildCommand): string[] {
     ...profileArgs(command.profile),
     ...(command.features.length > 0 ? [`--features=${command.features.join(',')}`] : []),
     '--message-format=json-render-diagnostics',
+    '--locked',
   ];
 }
 
@@ -371,6 +374,11 @@ function cargoFailure(failure: CargoFailure, code: number, config: FingerprintCo
       const cross = crossCompiling ? `; ${crossLinkerAdvice(config.arch, triple, host)}` : '';
       return new UserError(`the Rust target ${missing} is not installed: run \`rustup target add ${missing}\`${cross}`);
     }
+    case 'stale-lockfile':
+      return new UserError(
+        'Cargo.lock is missing or out of date, and it is an input of every Rust image\'s fingerprint: ' +
+          'run `cargo update --workspace` (or `cargo generate-lockfile`), then build again',
+      );
     case 'cross-linker':
       return new UserError(`cargo build failed (exit ${code}) linking for ${triple}: ${crossLinkerAdvice(config.arch, triple, host)}`);
     default:

@@ -23,6 +23,8 @@ export type CargoFailure =
   | { kind: 'missing-target'; triple: string | undefined }
   /** Linking for another architecture failed, or its linker is missing. */
   | { kind: 'cross-linker' }
+  /** Cargo.lock would have to change, which --locked forbids. */
+  | { kind: 'stale-lockfile' }
   | { kind: 'other' };
 
 // CSI sequences (colours, cursor moves) and OSC ones (hyperlinks, which cargo may print).
@@ -39,6 +41,7 @@ export class CargoFailureScanner {
   private missingTriple: string | undefined;
   private linkFailed = false;
   private linkerMissing = false;
+  private staleLockfile = false;
 
   /** Feed every line of cargo's output, stdout and stderr. */
   feed(line: string): void {
@@ -54,10 +57,14 @@ export class CargoFailureScanner {
     }
     if (/error: linking with `[^`]+` failed/.test(text)) this.linkFailed = true;
     if (/error: linker `[^`]+` not found/.test(text)) this.linkerMissing = true;
+    if (/lock file .* needs to be updated but --locked was passed|cannot create the lock file .* because --locked was passed/.test(text)) {
+      this.staleLockfile = true;
+    }
   }
 
   /** What the output says of a failure; `crossCompiling` says whether link failures are blamed on the linker. */
   failure(crossCompiling: boolean): CargoFailure {
+    if (this.staleLockfile) return { kind: 'stale-lockfile' };
     if (this.profile !== undefined) return { kind: 'missing-profile', profile: this.profile };
     if (this.missingStd) return { kind: 'missing-target', triple: this.missingTriple };
     if (this.incremental !== undefined) return { kind: 'incremental', marker: this.incremental };
