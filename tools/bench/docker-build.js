@@ -1,0 +1,124 @@
+'use strict';
+
+/**
+ * The no-op run: on the Materialize-shaped monorepo of tools/bench/monorepo.js, with every image
+ * already in the loopback registry (and in the engine), how long `mzimage plan --all` takes, and
+ * how much slower `nx run-many -t docker-build` is than `nx run-many` of a target that does
+ * nothing, on the same 45 projects, in the same run.
+ *
+ *   node tools/bench/docker-build.js [--runs 5] [--keep DIR]
+ *
+ * Needs the Docker Engine and the registry on 127.0.0.1:5000 (tools/setup starts both). The
+ * images pushed are stand-ins: one tiny image tagged with each image's real reference, which is
+ * all a no-op run looks at.
+ */
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync, spawnSync } = require('node:child_process');
+const { parseArgs } = require('node:util');
+const { existingMonorepo, generateMonorepo, isGeneratedMonorepo } = require('./monorepo');
+const { median } = require('./fingerprint');
+
+const REPO_ROOT = path.join(__dirname, '../..');
+const NX = path.join(REPO_ROOT, 'node_modules/nx/dist/bin/nx.js');
+const MZIMAGE = path.join(REPO_ROOT, 'packages/core/bin/mzimage');
+const REGISTRY = '127.0.0.1:5000/mzbench';
+const TARGETS = { plan: 0.6, addedByDockerBuild: 2 };
+
+/** A second local plugin: a `noop` target on every image project, run by Nx's own no-op executor. */
+const NOOP_PLUGIN = `'use strict';
+const { dirname } = require('node:path');
+exports.createNodes = ['**/mzbuild.yml', (files) =>
+  files.filter((file) => file.includes('/')).map((file) => [file, { projects: { [dirname(file)]: { targets: { noop: { executor: 'nx:noop' } } } } }])];
+`;
+
+function log(line = '') {
+  process.stdout.write(`${line}\n`);
+}
+
+function run(command, args, options = {}) {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 28, ...options });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stdout}${result.stderr}`);
+  return { seconds, stdout: result.stdout };
+}
+
+function prepare(keep) {
+  const dir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mzbench-docker-'));
+  if (!existingMonorepo(dir)) {
+    if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0 && !isGeneratedMonorepo(dir)) {
+      throw new Error(`${dir} is not empty and holds no generated monorepo; name another directory`);
+    }
+    if (isGeneratedMonorepo(dir)) fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    log(`generating the monorepo in ${dir}…`);
+    generateMonorepo(dir);
+  }
+  const exclude = path.join(dir, '.git/info/exclude');
+  const ignored = '/node_modules\n/.nx\n/tools/\n/nx.json\n/package.json\n';
+  if (!fs.readFileSync(exclude, 'utf8').includes(ignored)) fs.appendFileSync(exclude, `\n${ignored}`);
+  if (!fs.existsSync(path.join(dir, 'node_modules'))) fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  fs.mkdirSync(path.join(dir, 'tools'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'tools/noop-plugin.js'), NOOP_PLUGIN);
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'mzbench', private: true }));
+  fs.writeFileSync(
+    path.join(dir, 'nx.json'),
+    JSON.stringify({ plugins: [{ plugin: '@mzbuild/nx', options: { registry: REGISTRY } }, './tools/noop-plugin.js'] }, null, 2),
+  );
+  return { dir, temporary: keep === undefined };
+}
+
+/** One tiny image, tagged with every image's reference and pushed: the registry and the engine have them all. */
+function populate(dir, env) {
+  const specs = JSON.parse(run(process.execPath, [MZIMAGE, 'spec', '--all', '--json'], { cwd: dir, env }).stdout);
+  const standIn = 'mzbench/stand-in:latest';
+  run('docker', ['build', '--quiet', '--tag', standIn, '-'], { input: 'FROM scratch\nLABEL mzbench=1\n' });
+  const started = Date.now();
+  for (const { reference } of specs) {
+    run('docker', ['tag', standIn, reference]);
+    run('docker', ['push', '--quiet', reference]);
+  }
+  log(`pushed ${specs.length} stand-in images to ${REGISTRY} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return specs.map((s) => s.reference);
+}
+
+function main(argv) {
+  const { values } = parseArgs({ args: argv, options: { runs: { type: 'string', default: '5' }, keep: { type: 'string' } } });
+  const runs = Number(values.runs);
+  const workspace = prepare(values.keep && path.resolve(values.keep));
+  // A cache directory of the benchmark's own; CI-like settings stay out of the way.
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mzbench-cache-'));
+  const env = { ...process.env, MZBUILD_CACHE_DIR: cacheDir, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+  for (const name of ['CI', 'CI_LTO', 'CI_COVERAGE_ENABLED', 'CI_SANITIZER', 'MZBUILD_REGISTRY', 'MZBUILD_PROFILE', 'MZBUILD_ARCH']) delete env[name];
+  let references = [];
+  try {
+    log(`no-op runs: every image in ${REGISTRY} and in the engine; node ${process.version}, ${os.cpus().length} CPUs, ${runs} runs each`);
+    references = populate(workspace.dir, env);
+    const time = (label, command, args) => {
+      run(command, args, { cwd: workspace.dir, env }); // warm-up: caches, page cache
+      const times = [];
+      for (let i = 0; i < runs; i++) times.push(run(command, args, { cwd: workspace.dir, env }).seconds);
+      log(`  ${label.padEnd(44)} ${times.map((t) => t.toFixed(2)).join(' ')} s; median ${median(times).toFixed(2)} s`);
+      return median(times);
+    };
+    const plan = time('mzimage plan --all', process.execPath, [MZIMAGE, 'plan', '--all']);
+    const noop = time('nx run-many -t noop', process.execPath, [NX, 'run-many', '-t', 'noop', '--output-style=static']);
+    const build = time('nx run-many -t docker-build', process.execPath, [NX, 'run-many', '-t', 'docker-build', '--output-style=static']);
+    const added = build - noop;
+    log('');
+    log(`mzimage plan --all:                  ${plan.toFixed(2)} s   target ≤ ${TARGETS.plan} s   ${plan <= TARGETS.plan ? 'PASS' : 'FAIL'}`);
+    log(
+      `docker-build over a no-op target:   +${added.toFixed(2)} s  target ≤ ${TARGETS.addedByDockerBuild} s   ${added <= TARGETS.addedByDockerBuild ? 'PASS' : 'FAIL'}` +
+        `  (no-op ${noop.toFixed(2)} s, docker-build ${build.toFixed(2)} s)`,
+    );
+  } finally {
+    if (references.length > 0) spawnSync('docker', ['image', 'rm', '--force', ...references, 'mzbench/stand-in:latest'], { encoding: 'utf8' });
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+    if (workspace.temporary) fs.rmSync(workspace.dir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) main(process.argv.slice(2));
