@@ -33,8 +33,9 @@ afterAll(async () => {
   rmSync(dockerConfig, { recursive: true, force: true });
 });
 
+/** Not in CI (where a missing publishable image is an error, tested below), unless env says so. */
 const plan = (env: NodeJS.ProcessEnv) =>
-  mzimage(repo.root, ['plan', '--all', '--json', '--image-registry', `${registry.host}/team`], { HOME: dockerConfig, ...env });
+  mzimage(repo.root, ['plan', '--all', '--json', '--image-registry', `${registry.host}/team`], { HOME: dockerConfig, CI: '', ...env });
 
 it('finds an image in a registry that requires auth, with credentials from a docker config file', () => {
   const result = plan({ DOCKER_CONFIG: dockerConfig });
@@ -56,4 +57,12 @@ it('without credentials, plans builds and says once what is missing, never showi
   expect(warnings[0]).toContain(registry.host);
   expect(warnings[0]).toMatch(/credentials|docker login/);
   expect(result.stderr).not.toContain(PASSWORD);
+});
+
+it('in CI, refuses to plan a build of a publishable image the registry lacks, unless local builds are allowed', () => {
+  const refused = plan({ DOCKER_CONFIG: dockerConfig, CI: 'true', MZBUILD_ALLOW_LOCAL_BUILD: '' });
+  expect(refused.status).toBe(1);
+  expect(refused.stderr).toMatch(/in CI, publishable images are expected in the registry, and these are not: \S+\/team\/app:mzbuild-/);
+  expect(refused.stderr).toContain('MZBUILD_ALLOW_LOCAL_BUILD=1');
+  expect(plan({ DOCKER_CONFIG: dockerConfig, CI: 'true', MZBUILD_ALLOW_LOCAL_BUILD: '1' }).status).toBe(0);
 });

@@ -18,10 +18,9 @@ const os = require('node:os');
 const path = require('node:path');
 const { execFileSync, spawnSync } = require('node:child_process');
 const { parseArgs } = require('node:util');
-const { existingMonorepo, generateMonorepo, isGeneratedMonorepo } = require('./monorepo');
+const { prepareBenchWorkspace, REPO_ROOT } = require('./workspace');
 const { median } = require('./fingerprint');
 
-const REPO_ROOT = path.join(__dirname, '../..');
 const NX = path.join(REPO_ROOT, 'node_modules/nx/dist/bin/nx.js');
 const MZIMAGE = path.join(REPO_ROOT, 'packages/core/bin/mzimage');
 const REGISTRY = '127.0.0.1:5000/mzbench';
@@ -46,31 +45,6 @@ function run(command, args, options = {}) {
   return { seconds, stdout: result.stdout };
 }
 
-function prepare(keep) {
-  const dir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mzbench-docker-'));
-  if (!existingMonorepo(dir)) {
-    if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0 && !isGeneratedMonorepo(dir)) {
-      throw new Error(`${dir} is not empty and holds no generated monorepo; name another directory`);
-    }
-    if (isGeneratedMonorepo(dir)) fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
-    log(`generating the monorepo in ${dir}…`);
-    generateMonorepo(dir);
-  }
-  const exclude = path.join(dir, '.git/info/exclude');
-  const ignored = '/node_modules\n/.nx\n/tools/\n/nx.json\n/package.json\n';
-  if (!fs.readFileSync(exclude, 'utf8').includes(ignored)) fs.appendFileSync(exclude, `\n${ignored}`);
-  if (!fs.existsSync(path.join(dir, 'node_modules'))) fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  fs.mkdirSync(path.join(dir, 'tools'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'tools/noop-plugin.js'), NOOP_PLUGIN);
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'mzbench', private: true }));
-  fs.writeFileSync(
-    path.join(dir, 'nx.json'),
-    JSON.stringify({ plugins: [{ plugin: '@mzbuild/nx', options: { registry: REGISTRY } }, './tools/noop-plugin.js'] }, null, 2),
-  );
-  return { dir, temporary: keep === undefined };
-}
-
 /** One tiny image, tagged with every image's reference and pushed: the registry and the engine have them all. */
 function populate(dir, env) {
   const specs = JSON.parse(run(process.execPath, [MZIMAGE, 'spec', '--all', '--json'], { cwd: dir, env }).stdout);
@@ -88,7 +62,9 @@ function populate(dir, env) {
 function main(argv) {
   const { values } = parseArgs({ args: argv, options: { runs: { type: 'string', default: '5' }, keep: { type: 'string' } } });
   const runs = Number(values.runs);
-  const workspace = prepare(values.keep && path.resolve(values.keep));
+  const nxJson = { plugins: [{ plugin: '@mzbuild/nx', options: { registry: REGISTRY } }, './tools/noop-plugin.js'] };
+  const files = { 'tools/noop-plugin.js': NOOP_PLUGIN, 'nx.json': JSON.stringify(nxJson, null, 2) };
+  const workspace = prepareBenchWorkspace(values.keep && path.resolve(values.keep), files, log);
   // A cache directory of the benchmark's own; CI-like settings stay out of the way.
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mzbench-cache-'));
   const env = { ...process.env, MZBUILD_CACHE_DIR: cacheDir, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };

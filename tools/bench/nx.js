@@ -19,10 +19,10 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { parseArgs } = require('node:util');
-const { existingMonorepo, generateMonorepo, isGeneratedMonorepo, formatShape } = require('./monorepo');
+const { formatShape } = require('./monorepo');
+const { prepareBenchWorkspace, REPO_ROOT } = require('./workspace');
 const { median } = require('./fingerprint');
 
-const REPO_ROOT = path.join(__dirname, '../..');
 const NX = path.join(REPO_ROOT, 'node_modules/nx/dist/bin/nx.js');
 const TARGET_ADDED_SECONDS = 0.5;
 
@@ -55,30 +55,6 @@ function parseOptions(argv) {
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs ${values.runs}: a whole number, at least 1`);
   return { runs, keep: values.keep && path.resolve(values.keep) };
-}
-
-/** The generated monorepo, made an Nx workspace: node_modules linked in, both plugins at hand. */
-function prepareWorkspace(keep) {
-  const dir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mzbench-nx-'));
-  let summary = existingMonorepo(dir);
-  if (!summary) {
-    if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0 && !isGeneratedMonorepo(dir)) {
-      throw new Error(`${dir} is not empty and holds no generated monorepo; name another directory`);
-    }
-    if (isGeneratedMonorepo(dir)) fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
-    log(`generating the monorepo in ${dir}…`);
-    summary = generateMonorepo(dir);
-  }
-  // Outside git's view (info/exclude), so that the images' inputs stay as generated.
-  const exclude = path.join(dir, '.git/info/exclude');
-  const ignored = '/node_modules\n/.nx\n/tools/trivial-nx-plugin.js\n/nx.json\n/package.json\n';
-  if (!fs.readFileSync(exclude, 'utf8').includes(ignored)) fs.appendFileSync(exclude, `\n${ignored}`);
-  if (!fs.existsSync(path.join(dir, 'node_modules'))) fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  fs.mkdirSync(path.join(dir, 'tools'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'tools/trivial-nx-plugin.js'), TRIVIAL_PLUGIN);
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'mzbench', private: true }));
-  return { dir, summary, temporary: keep === undefined };
 }
 
 function usePlugin(dir, name) {
@@ -129,7 +105,7 @@ function main(argv) {
   const options = parseOptions(argv);
   log('nx show projects with @mzbuild/nx, next to a plugin that only reads manifest names');
   log(`node ${process.version}, ${os.cpus().length} CPUs, ${options.runs} runs each`);
-  const workspace = prepareWorkspace(options.keep);
+  const workspace = prepareBenchWorkspace(options.keep, { 'tools/trivial-nx-plugin.js': TRIVIAL_PLUGIN, 'nx.json': '{}' }, log);
   try {
     for (const line of formatShape(workspace.summary).split('\n')) log(`  ${line}`);
     const rows = [];
