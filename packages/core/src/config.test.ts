@@ -9,6 +9,7 @@ describe('resolveConfig', () => {
       sanitizer: 'none',
       registry: undefined,
       imagePrefix: '',
+      mirrors: [],
     });
     expect((await resolveConfig({ env: {}, hostArch: 'arm64' })).arch).toBe('aarch64');
   });
@@ -36,6 +37,13 @@ describe('resolveConfig', () => {
     const config = await resolveConfig({ env: { CI_LTO: '1', MZBUILD_PROFILE: 'dev', MZBUILD_ARCH: 'aarch64' }, pluginOptions: { arch: 'x86_64' }, hostArch: 'x64' });
     expect(config).toMatchObject({ profile: 'dev', arch: 'aarch64' });
     await expect(resolveConfig({ env: { MZBUILD_ARCH: 'arm' }, hostArch: 'x64' })).rejects.toThrow(/MZBUILD_ARCH="arm" is not allowed/);
+  });
+
+  it('takes mirrors from the flag, then MZBUILD_MIRRORS, then nx.json', async () => {
+    const base = { hostArch: 'x64', pluginOptions: { mirrors: ['nx.example/m'] } };
+    expect((await resolveConfig({ ...base, env: {} })).mirrors).toEqual(['nx.example/m']);
+    expect((await resolveConfig({ ...base, env: { MZBUILD_MIRRORS: 'a.example/m/, b.example/m' } })).mirrors).toEqual(['a.example/m', 'b.example/m']);
+    expect((await resolveConfig({ ...base, env: { MZBUILD_MIRRORS: 'a.example/m' }, flags: { mirrors: ['f.example/m'] } })).mirrors).toEqual(['f.example/m']);
   });
 
   it('lets flags override the environment and nx.json', async () => {

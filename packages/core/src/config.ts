@@ -24,6 +24,8 @@ export interface Config extends FingerprintConfig {
   registry: string | undefined;
   /** Put before every image name in its reference. */
   imagePrefix: string;
+  /** Further registries that publishing pushes to; an image is published when all of them, and `registry`, have it. */
+  mirrors: string[];
 }
 
 /** The name under which users register the Nx plugin; its options in nx.json are read here too. */
@@ -32,6 +34,7 @@ export const PLUGIN_NAME = '@mzbuild/nx';
 /** Plugin options in nx.json that the CLI shares with the plugin, so both compute the same images. */
 export const sharedOptionsSchema = z.object({
   registry: z.string().optional(),
+  mirrors: z.array(z.string()).optional(),
   imagePrefix: z.string().optional(),
   profile: z.enum(PROFILES).optional(),
   arch: z.enum(ARCHES).optional(),
@@ -58,7 +61,7 @@ export function envIsTruthy(value: string | undefined): boolean {
 }
 
 /** The environment variables that change the configuration: Nx targets take them as inputs. */
-export const CONFIG_ENV = ['MZBUILD_PROFILE', 'MZBUILD_ARCH', 'MZBUILD_REGISTRY', 'CI_LTO', 'CI_COVERAGE_ENABLED', 'CI_SANITIZER'] as const;
+export const CONFIG_ENV = ['MZBUILD_PROFILE', 'MZBUILD_ARCH', 'MZBUILD_REGISTRY', 'MZBUILD_MIRRORS', 'CI_LTO', 'CI_COVERAGE_ENABLED', 'CI_SANITIZER'] as const;
 
 /**
  * Resolves the configuration: flags, then the environment (`MZBUILD_PROFILE`, `MZBUILD_ARCH`,
@@ -93,7 +96,13 @@ export async function resolveConfig(sources: ConfigSources = {}): Promise<Config
     sanitizer,
     registry: registry === undefined ? undefined : registry.replace(/\/+$/, ''),
     imagePrefix: flags.imagePrefix ?? options.imagePrefix ?? '',
+    mirrors: (flags.mirrors ?? listFromEnv(env['MZBUILD_MIRRORS']) ?? options.mirrors ?? []).map((r) => r.replace(/\/+$/, '')),
   };
+}
+
+function listFromEnv(value: string | undefined): string[] | undefined {
+  const items = value?.split(',').map((item) => item.trim()).filter(Boolean);
+  return items && items.length > 0 ? items : undefined;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

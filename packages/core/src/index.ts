@@ -37,3 +37,4 @@ export { runCargoBuilds, runCopy, type CargoBuildRequest, type PreImageOptions }
 export { spawnLines, type SpawnOptions, type SpawnResult } from './build/spawn';
 export { buildImage } from './docker/build';
 export { dockerClient, dockerCommand, localImages, pullImage, type DockerClient } from './docker/client';
+export { ensurePublished, formatPublishSummary, type PublishOptions, type PublishOutcome } from './publish/ensure';

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { acquireImages, formatPlan, formatSummary, planImages } from '../acquire';
 import type { MzbuildContext } from '../context';
 import { dockerCommand } from '../docker/client';
-import { findImages } from '../repository';
+import { findImages, type Repository } from '../repository';
+import { ensurePublished, formatPublishSummary } from '../publish/ensure';
 import type { Invocation } from './args';
 
 /** `plan`, `acquire` and `run`: they talk to the registry and the engine, and may take a while. */
@@ -11,18 +12,19 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
   const targets = invocation.all ? repository.images : findImages(repository, invocation.images);
   const warn = (message: string) => process.stderr.write(`mzimage: warning: ${message}\n`);
 
+  if (invocation.command === 'ensure') {
+    const outcomes = await ensurePublished(context, targets, { warn, onLine: prefixed(repository) });
+    process.stdout.write(invocation.json ? `${JSON.stringify(outcomes, null, 2)}\n` : formatPublishSummary(outcomes));
+    return outcomes.some((o) => o.result === 'failed' || o.result === 'skipped') ? 1 : 0;
+  }
+
   if (invocation.command === 'plan') {
     const plan = await planImages(context, targets, { warn });
     process.stdout.write(invocation.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
     return 0;
   }
 
-  const width = Math.max(...repository.images.map((i) => i.name.length), 5);
-  const { plan, outcomes } = await acquireImages(context, targets, {
-    warn,
-    pull: invocation.pull,
-    onLine: (source, line) => process.stderr.write(`${source.padEnd(width)} | ${line}\n`),
-  });
+  const { plan, outcomes } = await acquireImages(context, targets, { warn, pull: invocation.pull, onLine: prefixed(repository) });
   const failed = outcomes.some((o) => o.result === 'failed' || o.result === 'skipped');
   if (invocation.command === 'acquire' || failed) {
     const summary = invocation.json ? `${JSON.stringify(outcomes, null, 2)}\n` : formatSummary(outcomes);
@@ -35,4 +37,10 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
   const tty = process.stdin.isTTY && process.stdout.isTTY ? ['--interactive', '--tty'] : [];
   const result = spawnSync(dockerCommand(), ['run', '--rm', '--init', ...tty, reference, ...invocation.runArgs], { stdio: 'inherit' });
   return result.status ?? 1;
+}
+
+/** Progress lines on stderr, each after the name of the image (or `cargo`) it is about. */
+function prefixed(repository: Repository): (source: string, line: string) => void {
+  const width = Math.max(...repository.images.map((i) => i.name.length), 5);
+  return (source, line) => process.stderr.write(`${source.padEnd(width)} | ${line}\n`);
 }

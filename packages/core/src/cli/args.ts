@@ -15,6 +15,8 @@ commands:
   plan IMAGE…|--all            for each image and its dependencies: local, registry or build
   acquire IMAGE…|--all         make them available to the local engine: pull or build
   run IMAGE [ARGS…]            acquire IMAGE, then docker run --rm --init it with ARGS
+  ensure IMAGE…|--all          publish them (and what they build on) under their fingerprint tags:
+                               build and push what no registry has, copy what only some have
 
 options:
   --dev | --optimized | --release   build profile (default: optimized; release when CI_LTO is set)
@@ -24,6 +26,7 @@ options:
   --image-registry REGISTRY         e.g. ghcr.io/acme/monorepo (default: MZBUILD_REGISTRY, nx.json,
                                     then the GHCR repository of a GitHub origin remote)
   --image-prefix PREFIX             put before every image name
+  --mirror REGISTRY                 a further registry to publish to (repeatable; default MZBUILD_MIRRORS)
   --all                             every image (fingerprint, spec)
   --transitive                      include the inputs of dependencies (describe)
   --no-pull                         only check that registry images exist (acquire)
@@ -31,8 +34,8 @@ options:
   -h, --help                        this text
 `;
 
-export type Command = 'list' | 'fingerprint' | 'spec' | 'describe' | 'plan' | 'acquire' | 'run';
-const COMMANDS: Command[] = ['list', 'fingerprint', 'spec', 'describe', 'plan', 'acquire', 'run'];
+export type Command = 'list' | 'fingerprint' | 'spec' | 'describe' | 'plan' | 'acquire' | 'run' | 'ensure';
+const COMMANDS: Command[] = ['list', 'fingerprint', 'spec', 'describe', 'plan', 'acquire', 'run', 'ensure'];
 
 export interface Invocation {
   command: Command;
@@ -46,7 +49,7 @@ export interface Invocation {
   runArgs: string[];
 }
 
-const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--image-registry', '--image-prefix']);
+const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--image-registry', '--image-prefix', '--mirror']);
 
 /** `run IMAGE ARGS…`: the arguments after the image are the container's, options included. */
 function splitRunArguments(argv: string[]): { own: string[]; runArgs: string[] } {
@@ -83,6 +86,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' {
         sanitizer: { type: 'string' },
         'image-registry': { type: 'string' },
         'image-prefix': { type: 'string' },
+        mirror: { type: 'string', multiple: true },
         all: { type: 'boolean' },
         transitive: { type: 'boolean' },
         json: { type: 'boolean' },
@@ -108,6 +112,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' {
   if (values.sanitizer !== undefined) flags.sanitizer = oneOf('--sanitizer', values.sanitizer, SANITIZERS);
   if (values['image-registry'] !== undefined) flags.registry = values['image-registry'];
   if (values['image-prefix'] !== undefined) flags.imagePrefix = values['image-prefix'];
+  if (values.mirror !== undefined) flags.mirrors = values.mirror;
 
   const invocation: Invocation = {
     command: command as Command,

@@ -103,3 +103,18 @@ export async function pullImage(command: string, reference: string, env: NodeJS.
   const result = await exec(command, ['pull', '--quiet', reference], env);
   if (result.code !== 0) throw new UserError(`docker pull ${reference} failed: ${firstLine(result.stderr)}`);
 }
+
+/** Gives a local image another reference (for a mirror registry). */
+export async function tagImage(command: string, source: string, target: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const result = await exec(command, ['tag', source, target], env);
+  if (result.code !== 0) throw new UserError(`docker tag ${source} ${target} failed: ${firstLine(result.stderr)}`);
+}
+
+/**
+ * Pushes a local image. docker uploads every blob before it PUTs the manifest under the tag, so a
+ * push that fails or is interrupted leaves no tag behind.
+ */
+export async function pushImage(command: string, reference: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const result = await exec(command, ['push', '--quiet', reference], env);
+  if (result.code !== 0) throw new UserError(`docker push ${reference} failed: ${firstLine(result.stderr)}`);
+}
