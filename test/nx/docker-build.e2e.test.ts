@@ -94,3 +94,14 @@ it('builds locally, with one warning, when the registry cannot be reached', asyn
   expect(output.match(/could not be reached/g)).toHaveLength(1);
   removeImages(...Object.values(references(unreachable)));
 });
+
+it('publishes with the publish target, and a second publish has nothing to do', () => {
+  ws.write({ 'images/base/motd': `publish ${Date.now()}\n` }); // fingerprints no registry has
+  const publish = () => {
+    const run = ws.nx(['run-many', '-t', 'publish', '--output-style=static'], BUILD_ENV);
+    if (run.status !== 0) throw new Error(`nx run-many -t publish failed:\n${run.stdout}${run.stderr}`);
+    return run.stdout;
+  };
+  expect(publish()).toMatch(/mzbuild: 3 pushed, 0 copied between registries, 0 already published/);
+  expect(publish()).toMatch(/mzbuild: 0 pushed, 0 copied between registries, 3 already published/);
+});

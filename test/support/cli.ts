@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,4 +21,20 @@ export function mzimage(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}
   const result = spawnSync(MZIMAGE, args, { cwd, encoding: 'utf8', env: { ...process.env, MZBUILD_CACHE_DIR: CACHE_DIR, ...env } });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * mzimage without blocking this process: for tests that serve something mzimage talks to (a
+ * proxy in front of a registry) from the test process itself.
+ */
+export function mzimageAsync(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(MZIMAGE, args, { cwd, env: { ...process.env, MZBUILD_CACHE_DIR: CACHE_DIR, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }

@@ -121,48 +121,140 @@ function bcrypt(password: string): string {
   throw new Error('cannot make a bcrypt hash for htpasswd: install apache2-utils (apt-get install apache2-utils)');
 }
 
-/** What pushImage put: the manifest's digest and its bytes. */
+/** What pushImage put: the manifest's digest and its bytes, and what it refers to. */
 export interface PushedImage {
   digest: string;
   manifest: string;
+  mediaType: string;
+  /** The manifest's length in bytes. */
+  size: number;
+  config: { digest: string; size: number };
+  layers: { digest: string; size: number }[];
 }
+
+export interface PushImageOptions {
+  authorization?: string;
+  /** Makes the config, and so the digest, differ between images; default `<repository>:<tag>`. */
+  label?: string;
+  /** The config's `architecture` (default amd64) and `os` (default linux). */
+  architecture?: string;
+  os?: string;
+  /** The layer blob (default: a gzipped empty tar), e.g. a large one to see it streamed. */
+  layer?: Buffer;
+}
+
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
 /**
  * Pushes a tiny image (a config blob, one gzipped layer, an OCI manifest) through the registry
  * API, with monolithic uploads (POST, then PUT with the digest), as a test fixture. `label` makes
- * the config, and so the digest, differ between images.
+ * the config, and so the digest, differ between images. Without a tag, the manifest is put by
+ * its digest only (as the images of an index are).
  */
-export async function pushImage(
-  host: string,
-  repository: string,
-  tag: string,
-  options: { authorization?: string; label?: string } = {},
-): Promise<PushedImage> {
+export async function pushImage(host: string, repository: string, tag: string | undefined, options: PushImageOptions = {}): Promise<PushedImage> {
   const headers: Record<string, string> = options.authorization ? { authorization: options.authorization } : {};
   const tar = Buffer.alloc(1024); // an empty tar archive: two zero blocks
-  const layer = gzipSync(tar);
+  const layer = options.layer ?? gzipSync(tar);
   const config = Buffer.from(
     JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
+      architecture: options.architecture ?? 'amd64',
+      os: options.os ?? 'linux',
       config: { Labels: { 'mzbuild.test': options.label ?? `${repository}:${tag}` } },
-      rootfs: { type: 'layers', diff_ids: [sha256(tar)] },
+      rootfs: { type: 'layers', diff_ids: [sha256(options.layer ? layer : tar)] },
     }),
   );
   for (const blob of [config, layer]) await uploadBlob(host, repository, blob, headers);
   const manifest = JSON.stringify({
     schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    mediaType: OCI_MANIFEST,
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
     layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(layer), size: layer.length }],
   });
-  const put = await fetch(`http://${host}/v2/${repository}/manifests/${tag}`, {
+  const digest = sha256(Buffer.from(manifest));
+  await putManifest(host, repository, tag ?? digest, OCI_MANIFEST, manifest, headers);
+  return {
+    digest,
+    manifest,
+    mediaType: OCI_MANIFEST,
+    size: Buffer.byteLength(manifest),
+    config: { digest: sha256(config), size: config.length },
+    layers: [{ digest: sha256(layer), size: layer.length }],
+  };
+}
+
+/** What pushIndex put: the index, and the attestation manifests it lists. */
+export interface PushedIndex {
+  digest: string;
+  manifest: string;
+  attestations: PushedImage[];
+}
+
+/**
+ * Pushes an OCI index of images already in the repository, as buildx makes them: each image with
+ * its platform and, with `attestations`, an attestation manifest after it (an in-toto layer,
+ * platform `unknown/unknown`, annotations pointing at the image).
+ */
+export async function pushIndex(
+  host: string,
+  repository: string,
+  tag: string,
+  images: { platform: { os: string; architecture: string; variant?: string }; image: PushedImage }[],
+  options: { authorization?: string; attestations?: boolean } = {},
+): Promise<PushedIndex> {
+  const headers: Record<string, string> = options.authorization ? { authorization: options.authorization } : {};
+  const manifests: object[] = [];
+  const attestations: PushedImage[] = [];
+  for (const { platform, image } of images) {
+    manifests.push({ mediaType: image.mediaType, digest: image.digest, size: image.size, platform });
+    if (!options.attestations) continue;
+    const statement = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', subject: [{ digest: image.digest }] }));
+    const config = Buffer.from(JSON.stringify({ architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [sha256(statement)] } }));
+    for (const blob of [config, statement]) await uploadBlob(host, repository, blob, headers);
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      layers: [
+        {
+          mediaType: 'application/vnd.in-toto+json',
+          digest: sha256(statement),
+          size: statement.length,
+          annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' },
+        },
+      ],
+    });
+    const digest = sha256(Buffer.from(manifest));
+    await putManifest(host, repository, digest, OCI_MANIFEST, manifest, headers);
+    const attestation: PushedImage = {
+      digest,
+      manifest,
+      mediaType: OCI_MANIFEST,
+      size: Buffer.byteLength(manifest),
+      config: { digest: sha256(config), size: config.length },
+      layers: [{ digest: sha256(statement), size: statement.length }],
+    };
+    attestations.push(attestation);
+    manifests.push({
+      mediaType: OCI_MANIFEST,
+      digest,
+      size: attestation.size,
+      annotations: { 'vnd.docker.reference.digest': image.digest, 'vnd.docker.reference.type': 'attestation-manifest' },
+      platform: { architecture: 'unknown', os: 'unknown' },
+    });
+  }
+  const index = JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }, null, 2);
+  await putManifest(host, repository, tag, OCI_INDEX, index, headers);
+  return { digest: sha256(Buffer.from(index)), manifest: index, attestations };
+}
+
+async function putManifest(host: string, repository: string, reference: string, mediaType: string, body: string, headers: Record<string, string>): Promise<void> {
+  const put = await fetch(`http://${host}/v2/${repository}/manifests/${reference}`, {
     method: 'PUT',
-    headers: { ...headers, 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
-    body: manifest,
+    headers: { ...headers, 'content-type': mediaType },
+    body,
   });
-  if (put.status !== 201) throw new Error(`PUT manifest ${repository}:${tag}: ${put.status} ${await put.text()}`);
-  return { digest: sha256(Buffer.from(manifest)), manifest };
+  if (put.status !== 201) throw new Error(`PUT manifest ${repository}:${reference}: ${put.status} ${await put.text()}`);
 }
 
 async function uploadBlob(host: string, repository: string, blob: Buffer, headers: Record<string, string>): Promise<void> {

@@ -38,3 +38,4 @@ export { spawnLines, type SpawnOptions, type SpawnResult } from './build/spawn';
 export { buildImage } from './docker/build';
 export { dockerClient, dockerCommand, localImages, pullImage, type DockerClient } from './docker/client';
 export { ensurePublished, formatPublishSummary, type PublishOptions, type PublishOutcome } from './publish/ensure';
+export { isVersionTag, publishMultiArch, type MultiArchResult } from './publish/multiarch';

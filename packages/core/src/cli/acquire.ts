@@ -4,6 +4,8 @@ import type { MzbuildContext } from '../context';
 import { dockerCommand } from '../docker/client';
 import { findImages, type Repository } from '../repository';
 import { ensurePublished, formatPublishSummary } from '../publish/ensure';
+import { publishMultiArch } from '../publish/multiarch';
+import { RegistryClient } from '../registry/client';
 import type { Invocation } from './args';
 
 /** `plan`, `acquire` and `run`: they talk to the registry and the engine, and may take a while. */
@@ -16,6 +18,14 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
     const outcomes = await ensurePublished(context, targets, { warn, onLine: prefixed(repository) });
     process.stdout.write(invocation.json ? `${JSON.stringify(outcomes, null, 2)}\n` : formatPublishSummary(outcomes));
     return outcomes.some((o) => o.result === 'failed' || o.result === 'skipped') ? 1 : 0;
+  }
+
+  if (invocation.command === 'publish-multiarch') {
+    const client = new RegistryClient({ warn });
+    const results = await publishMultiArch(context, targets, invocation.tag!, client, { force: invocation.force });
+    if (invocation.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    else for (const r of results) process.stdout.write(`${r.name}\t${r.skipped ? `skipped: ${r.skipped}` : r.references.join(', ')}\n`);
+    return 0;
   }
 
   if (invocation.command === 'plan') {

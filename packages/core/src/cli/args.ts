@@ -17,6 +17,9 @@ commands:
   run IMAGE [ARGS…]            acquire IMAGE, then docker run --rm --init it with ARGS
   ensure IMAGE…|--all          publish them (and what they build on) under their fingerprint tags:
                                build and push what no registry has, copy what only some have
+  publish-multiarch TAG IMAGE…|--all
+                               put under TAG an index of each image's published x86_64 and aarch64
+                               images; version tags (v1.2.3…) never move without --force
 
 options:
   --dev | --optimized | --release   build profile (default: optimized; release when CI_LTO is set)
@@ -30,12 +33,13 @@ options:
   --all                             every image (fingerprint, spec)
   --transitive                      include the inputs of dependencies (describe)
   --no-pull                         only check that registry images exist (acquire)
+  --force                           move a version tag that exists (publish-multiarch)
   --json                            machine-readable output
   -h, --help                        this text
 `;
 
-export type Command = 'list' | 'fingerprint' | 'spec' | 'describe' | 'plan' | 'acquire' | 'run' | 'ensure';
-const COMMANDS: Command[] = ['list', 'fingerprint', 'spec', 'describe', 'plan', 'acquire', 'run', 'ensure'];
+export type Command = 'list' | 'fingerprint' | 'spec' | 'describe' | 'plan' | 'acquire' | 'run' | 'ensure' | 'publish-multiarch';
+const COMMANDS: Command[] = ['list', 'fingerprint', 'spec', 'describe', 'plan', 'acquire', 'run', 'ensure', 'publish-multiarch'];
 
 export interface Invocation {
   command: Command;
@@ -44,6 +48,9 @@ export interface Invocation {
   transitive: boolean;
   json: boolean;
   pull: boolean;
+  force: boolean;
+  /** For publish-multiarch: the tag to put the indexes under. */
+  tag?: string;
   flags: SharedOptions;
   /** For `run`: everything after the image name, handed to the container. */
   runArgs: string[];
@@ -91,6 +98,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' {
         transitive: { type: 'boolean' },
         json: { type: 'boolean' },
         'no-pull': { type: 'boolean' },
+        force: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -99,7 +107,9 @@ export function parseInvocation(argv: string[]): Invocation | 'help' {
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
-  const [command, ...images] = positionals;
+  const [command, ...rest] = positionals;
+  const tag = command === 'publish-multiarch' ? rest[0] : undefined;
+  const images = command === 'publish-multiarch' ? rest.slice(1) : rest;
   if (command === undefined) throw new UsageError('no command given');
   if (!COMMANDS.includes(command as Command)) throw new UsageError(`unknown command: ${command}`);
 
@@ -121,6 +131,8 @@ export function parseInvocation(argv: string[]): Invocation | 'help' {
     transitive: values.transitive ?? false,
     json: values.json ?? false,
     pull: !values['no-pull'],
+    force: values.force ?? false,
+    ...(tag === undefined ? {} : { tag }),
     flags,
     runArgs,
   };
@@ -128,7 +140,8 @@ export function parseInvocation(argv: string[]): Invocation | 'help' {
   return invocation;
 }
 
-function checkImageArguments({ command, images, all }: Invocation): void {
+function checkImageArguments({ command, images, all, tag }: Invocation): void {
+  if (command === 'publish-multiarch' && tag === undefined) throw new UsageError('publish-multiarch needs a tag, then image names or --all');
   if (command === 'list') {
     if (images.length > 0 || all) throw new UsageError('list takes no image names');
   } else if (command === 'describe') {

@@ -4,7 +4,7 @@ import { parseInvocation, USAGE, UsageError } from './args';
 import { runImageCommand } from './acquire';
 import { runCommand } from './commands';
 
-const IMAGE_COMMANDS = new Set(['plan', 'acquire', 'run', 'ensure']);
+const IMAGE_COMMANDS = new Set(['plan', 'acquire', 'run', 'ensure', 'publish-multiarch']);
 
 /** Runs `mzimage` and returns its exit code: 0, 1 for an error of the user's, 2 for bad usage. */
 export async function main(argv: string[], cwd = process.cwd()): Promise<number> {

@@ -19,10 +19,7 @@ export interface PublishOutcome {
   error?: string;
 }
 
-export interface PublishOptions extends Pick<RunOptions, 'env' | 'warn' | 'onLine' | 'parallel'> {
-  /** Copies an image between registries without pulling it (registry API). */
-  copy?: (from: string, to: string) => Promise<void>;
-}
+export type PublishOptions = Pick<RunOptions, 'env' | 'warn' | 'onLine' | 'parallel'>;
 
 /**
  * Publishes every publishable image of the targets and of what they build on under its
@@ -79,9 +76,8 @@ export async function ensurePublished(context: MzbuildContext, targets: Image[],
         if (partial.includes(r)) {
           const source = references.find((reference) => existence.get(reference) === 'present')!;
           for (const target of references.filter((reference) => existence.get(reference) === 'absent')) {
-            if (!options.copy) throw new UserError(`${target}: copying between registries is not available here`);
             log(`copying ${source} to ${target}`);
-            await slots.run(() => options.copy!(source, target));
+            await slots.run(() => client.copyImage(source, target));
           }
           return outcome('copied');
         }

@@ -56,7 +56,11 @@ export class RegistryAuth {
     return this.pinging;
   }
 
-  /** The Authorization header for a request in `scope` (`repository:NAME:pull`), if any is due. */
+  /**
+   * The Authorization header for a request in `scope` (`repository:NAME:pull`), if any is due.
+   * A scope may name several, separated by spaces (`repository:a:pull,push repository:b:pull`,
+   * for a cross-repository mount): one token is asked for them all, and kept under that scope.
+   */
   async authorization(scope: string): Promise<string | undefined> {
     const scheme = this.scheme ?? { kind: 'anonymous' };
     if (scheme.kind === 'anonymous') return undefined;
@@ -125,7 +129,7 @@ export class RegistryAuth {
       throw new RegistryFailure(`named a token service that is not a URL (${JSON.stringify(scheme.realm)})`);
     }
     if (scheme.service !== undefined) url.searchParams.set('service', scheme.service);
-    url.searchParams.set('scope', scope);
+    for (const one of scope.split(' ').filter((s) => s !== '')) url.searchParams.append('scope', one);
     const { credentials } = await this.credentials();
     // Credentials go to a token service only over TLS, or to a host spoken to in plain HTTP anyway
     // (loopback, MZBUILD_INSECURE_REGISTRIES): never in clear text across a network by surprise.

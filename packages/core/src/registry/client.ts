@@ -1,6 +1,10 @@
+import { RegistryApi } from './api';
 import { RegistryAuth, RegistryFailure } from './auth';
+import { copyImage } from './copy';
 import { registryOrigin } from './endpoint';
+import { createIndex, type IndexSource } from './index-builder';
 import { KnownImages } from './known-images';
+import type { Manifest } from './manifests';
 import { MANIFEST_ACCEPT } from './media-types';
 import { formatReference, manifestReference, parseReference, type ImageReference } from './reference';
 import { Secrets } from './secrets';
@@ -26,6 +30,8 @@ export interface RegistryClientOptions {
   warn?: (message: string) => void;
   /** A file of references known to exist, read now and added to after each batch. */
   knownImagesFile?: string;
+  /** Blob transfers (a GET feeding a PUT) at once, across all registries, when copying; default 4. */
+  transfers?: number;
 }
 
 /**
@@ -42,6 +48,7 @@ export class RegistryClient {
   private readonly known: KnownImages;
   private readonly warn: (message: string) => void;
   private readonly warned = new Set<string>();
+  private registryApi: RegistryApi | undefined;
 
   constructor(private readonly options: RegistryClientOptions = {}) {
     this.env = options.env ?? process.env;
@@ -105,6 +112,57 @@ export class RegistryClient {
     return new Map(references.map((reference) => [reference, answers.get(keys.get(reference)!)!]));
   }
 
+  // ---- Publishing: reads that must be answered, and writes -------------------------------------
+  // Unlike checkExistence, these fail with a UserError (secrets redacted) when a registry cannot
+  // be asked, after retries: a publisher must not take "cannot tell" for an answer.
+
+  /**
+   * The manifest `reference` names (a tag or a digest), its exact bytes and their digest, or
+   * undefined when the registry has none (404). The bytes are checked against the
+   * Docker-Content-Digest the registry sends, and against the digest asked for.
+   */
+  async getManifest(reference: string): Promise<Manifest | undefined> {
+    const ref = parseReference(reference);
+    return this.api().getManifest(ref, manifestReference(ref));
+  }
+
+  /**
+   * PUT of a manifest's exact bytes, with its media type as Content-Type, under the reference's
+   * tag (or its digest, which must be that of the bytes): how a tag is made or moved. Returns the
+   * digest. Asks bearer registries for push access (`repository:<name>:pull,push`).
+   */
+  async putManifest(reference: string, manifest: { mediaType: string; bytes: Buffer }): Promise<string> {
+    const ref = parseReference(reference);
+    return this.api().putManifest(ref, ref.tag ?? ref.digest!, manifest);
+  }
+
+  /** Whether the tag (or digest) exists, strictly: a UserError when the registry cannot be asked. */
+  async tagExists(reference: string): Promise<boolean> {
+    const ref = parseReference(reference);
+    return this.api().manifestExists(ref, manifestReference(ref));
+  }
+
+  /**
+   * Copies an image or an index registry to registry, without an engine: blobs the destination
+   * lacks are mounted (same registry) or streamed, child manifests put by digest, and the tag put
+   * last, so that an interrupted copy leaves no tag. Does nothing when the destination tag already
+   * has the source's digest.
+   */
+  async copyImage(from: string, to: string): Promise<void> {
+    return copyImage(this.api(), from, to);
+  }
+
+  /**
+   * Puts an OCI image index under `target` (a tag) listing each source's image for its platform
+   * (from an index source, its entry for the platform). Everything is read before anything is
+   * written: a missing source is a UserError naming its platform and reference, and writes
+   * nothing. Images from other repositories are copied into the target's first. Returns the
+   * index's digest; an index already there with the same bytes is not written again.
+   */
+  async createIndex(target: string, sources: IndexSource[]): Promise<string> {
+    return createIndex(this.api(), target, sources);
+  }
+
   /** Closes idle connections; the client is not to be used afterwards. */
   close(): Promise<void> {
     return this.transport.close();
@@ -146,6 +204,17 @@ export class RegistryClient {
       if (error instanceof NetworkError) throw new RegistryFailure(error.message);
       throw error;
     }
+  }
+
+  private api(): RegistryApi {
+    this.registryApi ??= new RegistryApi({
+      transport: this.transport,
+      env: this.env,
+      secrets: this.secrets,
+      authFor: (registry) => this.authFor(registry),
+      transfers: this.options.transfers ?? 4,
+    });
+    return this.registryApi;
   }
 
   private authFor(registry: string): RegistryAuth {

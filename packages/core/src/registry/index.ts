@@ -4,3 +4,17 @@ export { lookupCredentials, type CredentialLookup, type Credentials } from './cr
 export { INSECURE_REGISTRIES_ENV, isInsecureRegistry } from './endpoint';
 export { MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES } from './media-types';
 export { apiHost, formatReference, parseReference, type ImageReference } from './reference';
+export type { IndexSource } from './index-builder';
+export {
+  DOCKER_MANIFEST,
+  DOCKER_MANIFEST_LIST,
+  OCI_INDEX,
+  OCI_MANIFEST,
+  digestOf,
+  // Named apart from the mzbuild.yml Manifest of ../manifest.
+  parseManifest as parseOciManifest,
+  type Descriptor,
+  type Manifest as OciManifest,
+  type ManifestContent,
+  type Platform,
+} from './manifests';

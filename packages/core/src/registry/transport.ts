@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { Semaphore } from '../semaphore';
 
@@ -25,17 +26,43 @@ export interface TransportOptions {
   maxRetryAfterMs: number;
 }
 
+export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+
 export interface HttpRequest {
-  method: 'GET' | 'HEAD';
+  method: HttpMethod;
   url: string;
   headers?: Record<string, string>;
+  /** Sent as it is with every attempt (a manifest, never a stream: a retry sends it again). */
+  body?: Buffer;
+  /** Keep the body's exact bytes too, up to this many (default MAX_BODY); a longer body is cut and marked `truncated`. */
+  maxBytes?: number;
 }
 
 export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  /** The body as text (GET only), at most MAX_BODY bytes of it. */
+  /** The body as text (not for HEAD), at most MAX_BODY bytes of it, or `maxBytes`. */
   body: string;
+  /** The body's bytes, when the request gave `maxBytes`. */
+  bytes?: Buffer;
+  /** The body was longer than the limit and was cut. */
+  truncated?: boolean;
+}
+
+/** A request whose body, or whose answer's body, may be too large to hold in memory: a blob. */
+export interface StreamRequest {
+  method: 'GET' | 'PUT' | 'PATCH';
+  url: string;
+  headers?: Record<string, string>;
+  /** Sent as it comes; set content-length in `headers` when it is known. */
+  body?: Readable;
+}
+
+export interface StreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** To be read to its end or destroyed, or the connection is not given back. */
+  body: Readable;
 }
 
 /** A request that got no HTTP answer: refused, reset, timed out, TLS. Its message holds no secrets. */
@@ -78,6 +105,34 @@ export class Transport {
     }
   }
 
+  /**
+   * One attempt, for blobs: no retry (a stream cannot be sent twice; the caller starts over), and
+   * no slot of the concurrency bound (the caller bounds its transfers, which hold two requests at
+   * once, a GET feeding a PUT). The timeout is on silence, waiting for the answer or between two
+   * chunks of its body, not on the whole transfer, which may take minutes for a large layer.
+   * Throws NetworkError when there is no answer.
+   */
+  async stream(req: StreamRequest): Promise<StreamResponse> {
+    try {
+      const res = await loadUndici().request(req.url, {
+        method: req.method,
+        headers: { 'user-agent': 'mzbuild', ...req.headers },
+        ...(req.body ? { body: req.body } : {}),
+        dispatcher: this.agent,
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+      });
+      return { status: res.statusCode, headers: res.headers, body: res.body as unknown as Readable };
+    } catch (error) {
+      throw this.networkError(error);
+    }
+  }
+
+  /** A NetworkError that says, without secrets, why a request got no answer (or its body broke off). */
+  networkError(error: unknown): NetworkError {
+    return error instanceof NetworkError ? error : new NetworkError(this.describe(error, 1));
+  }
+
   close(): Promise<void> {
     return this.agent.close();
   }
@@ -87,22 +142,33 @@ export class Transport {
     const res = await loadUndici().request(req.url, {
       method: req.method,
       headers: { 'user-agent': 'mzbuild', ...req.headers },
+      ...(req.body ? { body: req.body } : {}),
       dispatcher: this.agent,
       signal,
     });
     let body = '';
+    let bytes: Buffer | undefined;
+    let truncated = false;
     if (req.method === 'HEAD') await res.body.dump();
     else {
+      const limit = req.maxBytes ?? MAX_BODY;
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
         size += chunk.length;
-        if (size > MAX_BODY) break; // breaking out destroys the stream and its connection
+        if (size > limit) {
+          truncated = true;
+          break; // breaking out destroys the stream and its connection
+        }
         chunks.push(chunk);
       }
-      body = Buffer.concat(chunks).toString('utf8');
+      bytes = Buffer.concat(chunks);
+      body = bytes.toString('utf8');
     }
-    return { status: res.statusCode, headers: res.headers, body };
+    const response: HttpResponse = { status: res.statusCode, headers: res.headers, body };
+    if (req.maxBytes !== undefined && bytes) response.bytes = bytes;
+    if (truncated) response.truncated = true;
+    return response;
   }
 
   private backoff(attempt: number): number {
@@ -127,7 +193,8 @@ export class Transport {
   private describe(error: unknown, attempts: number): string {
     const tries = attempts === 1 ? '' : `tried ${attempts} times`;
     const err = error as { name?: string; code?: string; message?: string; cause?: { message?: string } };
-    if (err?.name === 'TimeoutError' || err?.name === 'AbortError' || err?.code === 'UND_ERR_CONNECT_TIMEOUT') {
+    const timeouts = ['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'];
+    if (err?.name === 'TimeoutError' || err?.name === 'AbortError' || timeouts.includes(err?.code ?? '')) {
       return `did not answer within ${this.options.timeoutMs / 1000} s${tries && ` (${tries})`}`;
     }
     // Node's messages name the address and the failure (`connect ECONNREFUSED 127.0.0.1:5099`), never headers.
@@ -137,7 +204,8 @@ export class Transport {
   }
 }
 
-function isRetryable(status: number): boolean {
+/** Answers that may change on their own: 408, 429 and 5xx. */
+export function isRetryable(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
