@@ -117,6 +117,21 @@ it('names a missing architecture and writes no index', async () => {
   expect(proxy.writes()).toEqual([]);
 });
 
+it('copies images that a mirror lacks registry to registry, without docker, and counts them published only then', async () => {
+  const mirror = await RegistryServer.start();
+  try {
+    const options = ['--mirror', `${mirror.host}/mirror`];
+    const copied = await cli('ensure', '--all', ...options);
+    expect(copied.status).toBe(0);
+    expect(copied.stdout).toMatch(/0 pushed, 3 copied between registries/);
+    expect(copied.stderr).not.toMatch(/pushing/);
+    const again = await cli('ensure', '--all', ...options);
+    expect(again.stdout).toMatch(/0 pushed, 0 copied between registries, 3 already published/);
+  } finally {
+    await mirror.stop();
+  }
+});
+
 it('leaves no fingerprint tag behind when a push is cut during a blob upload, and completes on the next run', async () => {
   repo.write({ 'images/base/motd': `three ${Date.now()}\n` });
   const base = (await references()).base!;

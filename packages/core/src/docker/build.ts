@@ -28,15 +28,21 @@ export async function buildImage(
     request.contextDir,
   ];
   const tail: string[] = [];
+  let foreignBinary = false;
   const result = await spawnLines(client.command, args, {
     env: { ...env, DOCKER_BUILDKIT: client.builder === 'classic' ? '0' : '1' },
     input: request.dockerfile,
     onLine: (line) => {
       onLine(line);
       if (line.trim() !== '') tail.splice(0, tail.length, line);
+      if (/exec format error/.test(line)) foreignBinary = true;
     },
   });
   if (result.code !== 0) {
-    throw new UserError(`docker build of ${request.tag} failed (exit ${result.code}): ${tail[0] ?? ''}`);
+    // A RUN step of an image for another architecture needs the engine to emulate it.
+    const hint = foreignBinary
+      ? `; running ${request.platform} programs on this host needs emulation: install Debian's qemu-user-static and binfmt-support`
+      : '';
+    throw new UserError(`docker build of ${request.tag} failed (exit ${result.code}): ${tail[0] ?? ''}${hint}`);
   }
 }
