@@ -1,7 +1,7 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RegistryClient, type RegistryClientOptions } from '../../packages/core/src/registry/client';
+import { basicCredentials, TestResources } from '../support/resources';
 import { pushImage, RegistryServer } from '../support/registry-server';
 import { FaultProxy } from './fault-proxy';
 import { TokenServer } from './token-server';
@@ -9,38 +9,26 @@ import { TokenServer } from './token-server';
 const USER = 'mzbuild-ci';
 const PASSWORD = 'Pa55-w0rd-very-SECRET';
 const WRONG_PASSWORD = 'Wr0ng-but-still-SECRET';
-const basic = (user: string, password: string) => Buffer.from(`${user}:${password}`).toString('base64');
-
-let dir: string;
-const stops: (() => Promise<void>)[] = [];
+const basic = basicCredentials;
+const resources = new TestResources();
 /** Every warning of every client here: none may hold a secret (checked at the end). */
 const allWarnings: string[] = [];
 const issuedTokens: string[] = [];
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mzbuild-auth-'));
-});
-afterAll(async () => {
-  for (const stop of stops.reverse()) await stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function started<T extends { stop(): Promise<void> }>(thing: Promise<T>): Promise<T> {
-  const it = await thing;
-  stops.push(() => it.stop());
-  return it;
-}
+beforeAll(() => resources.open('mzbuild-auth-'));
+afterAll(() => resources.close());
+const started = <T extends { stop(): Promise<void> }>(thing: Promise<T>) => resources.started(thing);
 
 let configs = 0;
 /** A client whose docker config holds `auths` and `credHelpers`; PATH leads to this test's helpers. */
 function client(config: object = {}, options: RegistryClientOptions = {}): { client: RegistryClient; warnings: string[]; configFile: string } {
-  const configDir = join(dir, `config-${configs++}`);
+  const configDir = join(resources.dir, `config-${configs++}`);
   const configFile = join(configDir, 'config.json');
   mkdirSync(configDir);
   writeFileSync(configFile, JSON.stringify(config));
   const warnings: string[] = [];
   const made = new RegistryClient({
-    env: { DOCKER_CONFIG: configDir, HOME: dir, PATH: `${dir}:${process.env['PATH']}` },
+    env: { DOCKER_CONFIG: configDir, HOME: resources.dir, PATH: `${resources.dir}:${process.env['PATH']}` },
     warn: (message) => {
       warnings.push(message);
       allWarnings.push(message);
@@ -48,7 +36,7 @@ function client(config: object = {}, options: RegistryClientOptions = {}): { cli
     retryDelayMs: 5,
     ...options,
   });
-  stops.push(() => made.close());
+  resources.onClose(() => made.close());
   return { client: made, warnings, configFile };
 }
 
@@ -76,7 +64,7 @@ describe('Basic auth (htpasswd)', () => {
   });
 
   it('uses a credential helper found on PATH', async () => {
-    const helper = join(dir, 'docker-credential-test');
+    const helper = join(resources.dir, 'docker-credential-test');
     writeFileSync(
       helper,
       `#!/bin/sh\nread -r server\n[ "$server" = '${registry.host}' ] || { echo 'credentials not found in native keychain' >&2; exit 1; }\n` +

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../packages/core/src/errors';
 import { RegistryClient } from '../../packages/core/src/registry/client';
+import { basicCredentials, TestResources } from '../support/resources';
 import { pushImage, RegistryServer, type PushedImage } from '../support/registry-server';
 import { TrafficProxy, type TrafficProxyOptions } from '../support/traffic-proxy';
 import { PushTokenServer } from './push-token-server';
@@ -13,38 +13,26 @@ import { TokenServer } from './token-server';
 const USER = 'mzbuild-publisher';
 const PASSWORD = 'Pa55-w0rd-for-PUSHING';
 const WRONG_PASSWORD = 'n0t-the-PUSH-password';
-const basic = (user: string, password: string) => Buffer.from(`${user}:${password}`).toString('base64');
-
-let dir: string;
-const stops: (() => Promise<void>)[] = [];
+const basic = basicCredentials;
+const resources = new TestResources();
 /** Every error message of this file: none may hold a secret (checked at the end). */
 const messages: string[] = [];
 const issuedTokens: string[] = [];
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mzbuild-publish-auth-'));
-});
-afterAll(async () => {
-  for (const stop of stops.reverse()) await stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function started<T extends { stop(): Promise<void> }>(thing: Promise<T>): Promise<T> {
-  const it = await thing;
-  stops.push(() => it.stop());
-  return it;
-}
+beforeAll(() => resources.open('mzbuild-publish-auth-'));
+afterAll(() => resources.close());
+const started = <T extends { stop(): Promise<void> }>(thing: Promise<T>) => resources.started(thing);
 
 const proxy = (target: string, options: TrafficProxyOptions = {}) => started(TrafficProxy.start(target, options));
 
 let configs = 0;
 function client(config: object = {}): { client: RegistryClient; configFile: string } {
-  const configDir = join(dir, `config-${configs++}`);
+  const configDir = join(resources.dir, `config-${configs++}`);
   const configFile = join(configDir, 'config.json');
   mkdirSync(configDir);
   writeFileSync(configFile, JSON.stringify(config));
-  const made = new RegistryClient({ env: { DOCKER_CONFIG: configDir, HOME: dir, PATH: process.env['PATH'] }, retryDelayMs: 5, retries: 1 });
-  stops.push(() => made.close());
+  const made = new RegistryClient({ env: { DOCKER_CONFIG: configDir, HOME: resources.dir, PATH: process.env['PATH'] }, retryDelayMs: 5, retries: 1 });
+  resources.onClose(() => made.close());
   return { client: made, configFile };
 }
 
@@ -178,7 +166,7 @@ describe('Basic auth (htpasswd)', () => {
       else res.end(layer);
     });
     await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', resolve));
-    stops.push(async () => {
+    resources.onClose(async () => {
       cdn.closeAllConnections();
       await new Promise((resolve) => cdn.close(resolve));
     });
