@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { spawnLines } from '../build/spawn';
 import { UserError } from '../errors';
 
 /**
@@ -24,16 +24,18 @@ export interface ExecResult {
   stderr: string;
 }
 
-/** Runs a short command to completion and collects its output (for long ones, see build/spawn). */
-export function exec(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, input?: string): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(command, args, { env, maxBuffer: 1 << 28, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const code = (error as NodeJS.ErrnoException | null)?.code;
-      if (code === 'ENOENT') return reject(error);
-      resolve({ code: error ? (typeof child.exitCode === 'number' ? child.exitCode : 1) : 0, stdout, stderr });
-    });
-    if (input !== undefined) child.stdin?.end(input);
+/** Runs a short command to completion and collects its output; a missing command rejects (a UserError). */
+export async function exec(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, input?: string): Promise<ExecResult> {
+  const stderr: string[] = [];
+  const result = await spawnLines(command, args, {
+    env,
+    captureStdout: true,
+    ...(input === undefined ? {} : { input }),
+    onLine: (line, stream) => {
+      if (stream === 'stderr') stderr.push(line);
+    },
   });
+  return { code: result.code, stdout: result.stdout ?? '', stderr: stderr.join('\n') };
 }
 
 /** The client for plain commands (images, pull, run), which every client can do: no detection. */
