@@ -1,12 +1,12 @@
 import type { Copy } from '../manifest';
 import {
-  installCargoOutputs,
   lazyWorkspace,
   planCargoBuild,
   runCargo,
   type CargoBuildRequest,
   type CargoRunOptions,
 } from './cargo-build';
+import { installCargoOutputs } from './cargo-outputs';
 import { runCopyStep } from './copy';
 import { checkOutputsIgnored } from './outputs';
 
