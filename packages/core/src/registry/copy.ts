@@ -127,8 +127,28 @@ async function collect(api: RegistryApi, route: Route, top: Manifest): Promise<C
   return { manifests, blobs };
 }
 
+/**
+ * Blob transfers under way, per client, by destination repository and digest. Copies that run at
+ * once (the images of an index, the images of a publish) often share blobs; two mounts or uploads
+ * of one blob into one repository at the same time can leave the registry refusing the manifests
+ * that need it, so the second waits for the first instead.
+ */
+const inFlight = new WeakMap<RegistryApi, Map<string, Promise<void>>>();
+
 /** HEAD in the destination; missing, a mount on the same registry, else (or when refused) a copy. */
-async function ensureBlob(api: RegistryApi, route: Route, blob: Descriptor): Promise<void> {
+function ensureBlob(api: RegistryApi, route: Route, blob: Descriptor): Promise<void> {
+  let transfers = inFlight.get(api);
+  if (!transfers) inFlight.set(api, (transfers = new Map()));
+  const key = `${route.dst.registry}/${route.dst.repository}@${blob.digest}`;
+  let transfer = transfers.get(key);
+  if (!transfer) {
+    transfer = transferOnce(api, route, blob).finally(() => transfers!.delete(key));
+    transfers.set(key, transfer);
+  }
+  return transfer;
+}
+
+async function transferOnce(api: RegistryApi, route: Route, blob: Descriptor): Promise<void> {
   if (await api.blobExists(route.dst, blob.digest, route.dstScope)) return;
   let upload: string | undefined;
   if (route.src.registry === route.dst.registry && route.src.repository !== route.dst.repository) {
