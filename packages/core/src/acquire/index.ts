@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import type { MzbuildContext } from '../context';
 import { envIsTruthy } from '../config';
 import { dockerCommand, localImages } from '../docker/client';
+import { runGit } from '../git';
 import { cacheFile } from '../hash-cache';
 import { RegistryClient } from '../registry/client';
 import type { Image } from '../repository';
@@ -64,8 +64,11 @@ export async function acquireImages(
   return { plan, outcomes };
 }
 
-function gitRevision(root: string): Promise<string> {
-  return new Promise((resolve) =>
-    execFile('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }, (error, stdout) => resolve(error ? 'unknown' : stdout.trim())),
-  );
+/** The commit the images are built from, for their labels; `unknown` before the first commit. */
+async function gitRevision(root: string): Promise<string> {
+  try {
+    return (await runGit(root, ['rev-parse', 'HEAD'])).trim();
+  } catch {
+    return 'unknown';
+  }
 }
