@@ -1,7 +1,7 @@
-import { globAsync, type Tree } from '@nx/devkit';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { minimatch } from 'minimatch';
+import { globWorkspace } from './workspace-files';
 
 /**
  * Names that other projects of the workspace declare, by project root: `project.json` files, and
@@ -10,12 +10,10 @@ import { minimatch } from 'minimatch';
  * the plugin checks first. Nx's own file index answers the glob; nothing walks the disk.
  */
 export async function declaredProjectNames(workspaceRoot: string): Promise<Map<string, string>> {
-  // globAsync needs only the root and the changes of a generator's tree: here there are none.
-  const tree = { root: workspaceRoot, listChanges: () => [] } as unknown as Tree;
   const workspaces = packageWorkspaces(workspaceRoot);
   const patterns = workspaces.length > 0 ? ['**/project.json', '**/package.json'] : ['**/project.json'];
   const names = new Map<string, string>();
-  for (const file of await globAsync(tree, patterns)) {
+  for (const file of await globWorkspace(workspaceRoot, patterns)) {
     const root = dirname(file);
     if (file.endsWith('package.json') && !workspaces.some((pattern) => minimatch(root, pattern))) continue;
     const name = readName(join(workspaceRoot, file));

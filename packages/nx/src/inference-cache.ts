@@ -1,8 +1,8 @@
-import { globAsync, type Tree } from '@nx/devkit';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Inference } from './infer';
+import { globWorkspace } from './workspace-files';
 
 /**
  * createNodes' answer, kept in Nx's workspace data directory, keyed by everything it reads: the
@@ -23,9 +23,7 @@ export async function inferenceKey(workspaceRoot: string, gitRoot: string, manif
     hash.update(`${read(join(workspaceRoot, manifest, '../Dockerfile'))}\0`);
   }
   hash.update(`${read(join(gitRoot, 'Cargo.toml'))}\0`);
-  // globAsync needs only the root and a generator tree's changes: here there are none.
-  const tree = { root: workspaceRoot, listChanges: () => [] } as unknown as Tree;
-  for (const file of (await globAsync(tree, CARGO_GLOBS)).sort()) {
+  for (const file of (await globWorkspace(workspaceRoot, CARGO_GLOBS)).sort()) {
     hash.update(`${file}\0${file.endsWith('Cargo.toml') ? read(join(workspaceRoot, file)) : ''}\0`);
   }
   return hash.digest('hex');
