@@ -164,22 +164,44 @@ export async function pushImage(host: string, repository: string, tag: string | 
       rootfs: { type: 'layers', diff_ids: [sha256(options.layer ? layer : tar)] },
     }),
   );
-  for (const blob of [config, layer]) await uploadBlob(host, repository, blob, headers);
+  return putImage(host, repository, tag, config, { blob: layer, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }, headers);
+}
+
+/**
+ * Uploads an image's config and single layer, then puts its OCI manifest under `reference` (a
+ * tag; its own digest when undefined), and says what it put.
+ */
+async function putImage(
+  host: string,
+  repository: string,
+  reference: string | undefined,
+  config: Buffer,
+  layer: { blob: Buffer; mediaType: string; annotations?: Record<string, string> },
+  headers: Record<string, string>,
+): Promise<PushedImage> {
+  for (const blob of [config, layer.blob]) await uploadBlob(host, repository, blob, headers);
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(layer), size: layer.length }],
+    layers: [
+      {
+        mediaType: layer.mediaType,
+        digest: sha256(layer.blob),
+        size: layer.blob.length,
+        ...(layer.annotations ? { annotations: layer.annotations } : {}),
+      },
+    ],
   });
   const digest = sha256(Buffer.from(manifest));
-  await putManifest(host, repository, tag ?? digest, OCI_MANIFEST, manifest, headers);
+  await putManifest(host, repository, reference ?? digest, OCI_MANIFEST, manifest, headers);
   return {
     digest,
     manifest,
     mediaType: OCI_MANIFEST,
     size: Buffer.byteLength(manifest),
     config: { digest: sha256(config), size: config.length },
-    layers: [{ digest: sha256(layer), size: layer.length }],
+    layers: [{ digest: sha256(layer.blob), size: layer.blob.length }],
   };
 }
 
@@ -210,34 +232,18 @@ export async function pushIndex(
     if (!options.attestations) continue;
     const statement = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', subject: [{ digest: image.digest }] }));
     const config = Buffer.from(JSON.stringify({ architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [sha256(statement)] } }));
-    for (const blob of [config, statement]) await uploadBlob(host, repository, blob, headers);
-    const manifest = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
-      layers: [
-        {
-          mediaType: 'application/vnd.in-toto+json',
-          digest: sha256(statement),
-          size: statement.length,
-          annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' },
-        },
-      ],
-    });
-    const digest = sha256(Buffer.from(manifest));
-    await putManifest(host, repository, digest, OCI_MANIFEST, manifest, headers);
-    const attestation: PushedImage = {
-      digest,
-      manifest,
-      mediaType: OCI_MANIFEST,
-      size: Buffer.byteLength(manifest),
-      config: { digest: sha256(config), size: config.length },
-      layers: [{ digest: sha256(statement), size: statement.length }],
-    };
+    const attestation = await putImage(
+      host,
+      repository,
+      undefined,
+      config,
+      { blob: statement, mediaType: 'application/vnd.in-toto+json', annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' } },
+      headers,
+    );
     attestations.push(attestation);
     manifests.push({
       mediaType: OCI_MANIFEST,
-      digest,
+      digest: attestation.digest,
       size: attestation.size,
       annotations: { 'vnd.docker.reference.digest': image.digest, 'vnd.docker.reference.type': 'attestation-manifest' },
       platform: { architecture: 'unknown', os: 'unknown' },
