@@ -89,11 +89,35 @@ it('plans local, registry and build, and never asks the registry about unpublish
   expect(asked).toHaveLength(3);
 });
 
-it('refuses, in CI, to build publishable images the registry lacks unless allowed', async () => {
+it('refuses, in CI, to build publishable images the registry lacks unless allowed, image by image', async () => {
   const resolved = await context.resolver.resolve(context.repository.images, context.config);
-  const options = { localImages: new Set<string>(), checkRegistry: async (refs: string[]) => new Map(refs.map((r) => [r, 'absent' as const])), ci: true };
-  await expect(makePlan(resolved, { ...options, allowLocalBuild: false })).rejects.toThrow(/in CI, publishable images are expected in the registry.*MZBUILD_ALLOW_LOCAL_BUILD=1/);
-  await expect(makePlan(resolved, { ...options, allowLocalBuild: true })).resolves.toHaveLength(5);
+  const options = {
+    localImages: new Set<string>(),
+    checkRegistry: async (refs: string[]) => new Map(refs.map((r) => [r, r.includes('/other:') ? ('present' as const) : ('absent' as const)])),
+    ci: true,
+  };
+  const actions = (plan: PlanEntry[]) => Object.fromEntries(plan.map((e) => [e.name, e.action]));
+  // lone is not published, so it is always built; other is in the registry.
+  expect(actions(await makePlan(resolved, { ...options, allowLocalBuild: false }))).toEqual({ base: 'refused', lone: 'build', other: 'registry', rust: 'refused', top: 'refused' });
+  expect(actions(await makePlan(resolved, { ...options, allowLocalBuild: true }))).toEqual({ base: 'build', lone: 'build', other: 'registry', rust: 'build', top: 'build' });
+  expect(actions(await makePlan(resolved, { ...options, allowLocalBuild: (name) => name === 'base' }))).toEqual({ base: 'build', lone: 'build', other: 'registry', rust: 'refused', top: 'refused' });
+  expect(actions(await makePlan(resolved, { ...options, ci: false, allowLocalBuild: false }))).toEqual({ base: 'build', lone: 'build', other: 'registry', rust: 'build', top: 'build' });
+});
+
+it('fails refused images with the reason and what to do, and does the rest', async () => {
+  const resolved = await context.resolver.resolve(context.repository.images, context.config);
+  const plan = await makePlan(resolved, {
+    localImages: new Set<string>(),
+    checkRegistry: async (refs) => new Map(refs.map((r) => [r, r.includes('/rust:') ? 'absent' : 'present'])),
+    ci: true,
+    allowLocalBuild: false,
+  });
+  const { builders, events } = recorder();
+  const outcomes = await executePlan(plan, { context, builders, pull: true, parallel: 2, onLine: () => {}, revision: 'r' });
+  const results = Object.fromEntries(outcomes.map((o) => [o.name, o.result]));
+  expect(results).toEqual({ base: 'pulled', lone: 'built', other: 'pulled', rust: 'failed', top: 'pulled' });
+  expect(outcomes.find((o) => o.name === 'rust')!.error).toMatch(/in CI, publishable images are expected in the registry, and this image is not: \S+\/rust:mzbuild-.*MZBUILD_ALLOW_LOCAL_BUILD=1/);
+  expect(events.some((e) => e.startsWith('cargo'))).toBe(false);
 });
 
 it('builds every image, rewriting MZFROM to the dependencies\' references, with mzbuild\'s build args and labels', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../packages/core/src/errors';
@@ -160,31 +160,17 @@ it('answers unknown for every image of a registry nobody listens on, with exactl
   expect(warnings).toHaveLength(1);
 });
 
-it('remembers present images, in memory and in a file, and never absent ones', async () => {
+it('asks the registry every time: a tag deleted since the last check is absent', async () => {
   const p = await proxy();
-  const file = join(dir, 'cache', 'known-images');
-  const present = `${p.host}/acme/web:mzbuild-AAAA`;
-  const absent = `${p.host}/acme/web:mzbuild-NONE`;
+  const { client: c } = client();
+  const doomed = await pushImage(registry.host, 'acme/doomed', 'mzbuild-DDDD');
+  const reference = `${p.host}/acme/doomed:mzbuild-DDDD`;
+  expect((await c.checkExistence([reference])).get(reference)).toBe('present');
 
-  const first = client({ knownImagesFile: file }).client;
-  expect([...(await first.checkExistence([present, absent])).values()]).toEqual(['present', 'absent']);
-  expect(readFileSync(file, 'utf8')).toBe(`${present}\n`);
-  const heads = () => p.requests.filter((q) => q.method === 'HEAD').map((q) => q.url);
-  expect(heads()).toHaveLength(2);
-  expect([...(await first.checkExistence([present, absent])).values()]).toEqual(['present', 'absent']);
-  expect(heads()).toEqual(['/v2/acme/web/manifests/mzbuild-AAAA', '/v2/acme/web/manifests/mzbuild-NONE', '/v2/acme/web/manifests/mzbuild-NONE']);
-
-  // A new client reads the file: no request at all for what it lists, in any spelling.
-  writeFileSync(file, `${readFileSync(file, 'utf8')}docker.io/library/alpine:latest\n`);
-  const second = client({ knownImagesFile: file }).client;
-  const before = p.requests.length;
-  expect([...(await second.checkExistence([present, 'alpine', 'docker.io/alpine:latest'])).values()]).toEqual(['present', 'present', 'present']);
-  expect(p.requests.length).toBe(before);
-
-  // Adding keeps the other lines (another run's, say), and leaves no temporary file behind.
-  await second.checkExistence([`${p.host}/base:mzbuild-BBBB`]);
-  expect(readFileSync(file, 'utf8').split('\n').filter(Boolean).sort()).toEqual(
-    [present, 'docker.io/library/alpine:latest', `${p.host}/base:mzbuild-BBBB`].sort(),
-  );
-  expect(readdirSync(join(dir, 'cache'))).toEqual(['known-images']);
+  // As a retention policy would: the manifest goes, and with it the tag.
+  const deleted = await fetch(`http://${registry.host}/v2/acme/doomed/manifests/${doomed.digest}`, { method: 'DELETE' });
+  expect(deleted.status).toBe(202);
+  expect((await c.checkExistence([reference])).get(reference)).toBe('absent');
+  expect((await client().client.checkExistence([reference])).get(reference)).toBe('absent');
+  expect(p.requests.filter((q) => q.method === 'HEAD' && q.url === '/v2/acme/doomed/manifests/mzbuild-DDDD')).toHaveLength(3);
 });

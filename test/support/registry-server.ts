@@ -90,6 +90,9 @@ function registryConfig(dir: string, port: number, auth: RegistryServerAuth | un
     'storage:',
     '  filesystem:',
     `    rootdirectory: ${join(dir, 'storage')}`,
+    // Tags can be deleted, as GHCR's retention policies delete them.
+    '  delete:',
+    '    enabled: true',
     'http:',
     `  addr: 127.0.0.1:${port}`,
   ];

@@ -4,7 +4,7 @@ import { isUserError } from '../errors';
 import { rewriteMzfrom } from '../dockerfile';
 import type { Image } from '../repository';
 import { Semaphore } from '../semaphore';
-import type { PlanEntry } from './plan';
+import { refusalMessage, type PlanEntry } from './plan';
 import type { Outcome } from './summary';
 
 /** What building needs from the outside world: pre-images (cargo, copy), docker build and pull. */
@@ -30,8 +30,8 @@ export interface DockerBuildRequest {
 export interface ExecuteOptions {
   context: MzbuildContext;
   builders: Builders;
-  /** Pull images that a registry has (default); false only records that they exist. */
-  pull: boolean;
+  /** Pull images that a registry has; false only records that they exist. For all, or image by image. */
+  pull: boolean | ((name: string) => boolean);
   /** Docker builds at once. */
   parallel: number;
   /** Every output line, with the image (or `cargo`) it belongs to. */
@@ -55,6 +55,7 @@ export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): P
   const cargo = cargoSteps.length > 0 ? builders.cargo(cargoSteps, (line) => onLine('cargo', line)) : undefined;
   cargo?.catch(() => {}); // reported by each image that needs it
 
+  const pull = typeof options.pull === 'function' ? options.pull : () => options.pull as boolean;
   const dockerSlots = new Semaphore(options.parallel);
   const outcomes = new Map<string, Promise<Outcome>>();
   for (const entry of plan) {
@@ -69,9 +70,14 @@ export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): P
       });
       const log = (line: string) => onLine(entry.name, line);
       if (entry.action === 'local') return outcome('local');
+      if (entry.action === 'refused') {
+        const message = refusalMessage([entry.reference]);
+        log(`error: ${message}`);
+        return outcome('failed', message);
+      }
       try {
         if (entry.action === 'registry') {
-          if (!options.pull) return outcome('in registry');
+          if (!pull(entry.name)) return outcome('in registry');
           await builders.pull(entry.reference, log);
           return outcome('pulled');
         }

@@ -2,7 +2,6 @@ import type { MzbuildContext } from '../context';
 import { envIsTruthy } from '../config';
 import { dockerCommand, localImages } from '../docker/client';
 import { runGit } from '../git';
-import { cacheFile } from '../hash-cache';
 import { RegistryClient } from '../registry/client';
 import type { Image } from '../repository';
 import { executePlan, type Builders } from './execute';
@@ -10,36 +9,42 @@ import { makePlan, type PlanEntry } from './plan';
 import { realBuilders } from './builders';
 import type { Outcome } from './summary';
 
-export { formatPlan, type Action, type PlanEntry } from './plan';
+export { formatPlan, refusalMessage, type Action, type PlanEntry } from './plan';
 export { formatSummary, type Outcome } from './summary';
 
 export interface AcquireOptions {
   env?: NodeJS.ProcessEnv;
   /** One line per registry that could not be asked. */
   warn?: (message: string) => void;
-  /** Allow building publishable images that the registry lacks in CI; default from MZBUILD_ALLOW_LOCAL_BUILD. */
-  allowLocalBuild?: boolean;
+  /**
+   * Allow building publishable images that the registry lacks in CI, for all images or image by
+   * image; where it is undefined, MZBUILD_ALLOW_LOCAL_BUILD decides.
+   */
+  allowLocalBuild?: boolean | ((name: string) => boolean | undefined);
 }
 
 /** The plan for the targets and everything they build on: local, registry or build, decided in one batch. */
 export async function planImages(context: MzbuildContext, targets: Image[], options: AcquireOptions = {}): Promise<PlanEntry[]> {
   const env = options.env ?? process.env;
-  const { config, resolver, repository } = context;
+  const { config, resolver } = context;
   const resolved = await resolver.resolve(targets, config);
   resolver.saveCache();
-  const registry = config.registry
-    ? new RegistryClient({ env, warn: options.warn, knownImagesFile: cacheFile(repository.root, 'known-images', 'txt', env) })
-    : undefined;
+  // The registry is asked every time: a remembered "it exists" goes stale when a retention policy
+  // deletes a tag, and one HEAD per image is cheap beside the pull or build that follows.
+  const registry = config.registry ? new RegistryClient({ env, warn: options.warn }) : undefined;
+  const allowedByEnv = envIsTruthy(env['MZBUILD_ALLOW_LOCAL_BUILD']);
+  const allowLocalBuild = options.allowLocalBuild;
   return makePlan(resolved, {
     localImages: await localImages(dockerCommand(env), env),
     checkRegistry: registry && ((references) => registry.checkExistence(references)),
     ci: envIsTruthy(env['CI']),
-    allowLocalBuild: options.allowLocalBuild ?? envIsTruthy(env['MZBUILD_ALLOW_LOCAL_BUILD']),
+    allowLocalBuild: typeof allowLocalBuild === 'function' ? (name) => allowLocalBuild(name) ?? allowedByEnv : (allowLocalBuild ?? allowedByEnv),
   });
 }
 
 export interface RunOptions extends AcquireOptions {
-  pull?: boolean;
+  /** Pull what a registry has (default), or only check; for all images, or image by image. */
+  pull?: boolean | ((name: string) => boolean);
   parallel?: number;
   onLine: (source: string, line: string) => void;
   builders?: Builders;

@@ -1,13 +1,14 @@
-import { UserError } from '../errors';
 import type { ResolvedImage } from '../fingerprint';
 import type { Existence } from '../registry/client';
 
 /**
  * What to do for each image before it can be used: nothing (`local`: the engine has the
- * reference), `registry` (a registry has it: pull it, or only know that it exists), or `build`.
- * The plan is data, printed by `mzimage plan`, before anything is done.
+ * reference), `registry` (a registry has it: pull it, or only know that it exists), `build`, or
+ * nothing it may do (`refused`: in CI, a publishable image the registry lacks, which a job that
+ * only uses images must not build). The plan is data, printed by `mzimage plan`, before anything
+ * is done.
  */
-export type Action = 'local' | 'registry' | 'build';
+export type Action = 'local' | 'registry' | 'build' | 'refused';
 
 export interface PlanEntry {
   name: string;
@@ -17,7 +18,7 @@ export interface PlanEntry {
   publish: boolean;
   /** Direct MZFROM dependencies, by name. */
   dependencies: string[];
-  /** Why it is built, when it is. */
+  /** Why it is built, or refused, when it is. */
   reason?: string;
 }
 
@@ -26,9 +27,10 @@ export interface PlanOptions {
   localImages: Set<string>;
   /** Asks the registry about many references at once; undefined when no registry is configured. */
   checkRegistry?: (references: string[]) => Promise<Map<string, Existence>>;
-  /** In CI, a publishable image missing from the registry is an error unless local builds are allowed. */
+  /** In CI, a publishable image missing from the registry is refused unless local builds are allowed. */
   ci: boolean;
-  allowLocalBuild: boolean;
+  /** For all images, or image by image (a batch of Nx tasks with options of their own). */
+  allowLocalBuild: boolean | ((name: string) => boolean);
 }
 
 /** Plans the given images (dependencies first, as resolved); the registry is asked once, for all. */
@@ -38,7 +40,8 @@ export async function makePlan(resolved: ResolvedImage[], options: PlanOptions):
   const askable = missingLocally.filter((r) => r.image.manifest.publish).map((r) => r.reference);
   const existence = options.checkRegistry && askable.length > 0 ? await options.checkRegistry(askable) : new Map<string, Existence>();
 
-  const entries = resolved.map((r): PlanEntry => {
+  const allowed = typeof options.allowLocalBuild === 'function' ? options.allowLocalBuild : () => options.allowLocalBuild as boolean;
+  return resolved.map((r): PlanEntry => {
     const base = {
       name: r.image.name,
       fingerprint: r.fingerprint,
@@ -51,20 +54,22 @@ export async function makePlan(resolved: ResolvedImage[], options: PlanOptions):
     if (!options.checkRegistry) return { ...base, action: 'build', reason: 'no registry configured' };
     const state = existence.get(r.reference) ?? 'unknown';
     if (state === 'present') return { ...base, action: 'registry' };
+    if (state === 'absent' && options.ci && !allowed(r.image.name)) return { ...base, action: 'refused', reason: 'in CI, expected in the registry' };
     return { ...base, action: 'build', reason: state === 'absent' ? 'not in the registry' : 'the registry could not be asked' };
   });
+}
 
-  if (options.ci && !options.allowLocalBuild) {
-    const missing = entries.filter((e) => e.action === 'build' && e.publish && existence.get(e.reference) === 'absent');
-    if (missing.length > 0) {
-      throw new UserError(
-        `in CI, publishable images are expected in the registry, and these are not: ${missing.map((e) => e.reference).join(', ')}. ` +
-          'The job that publishes them probably failed. To build them here, set MZBUILD_ALLOW_LOCAL_BUILD=1 ' +
-          '(or the allowLocalBuild option).',
-      );
-    }
-  }
-  return entries;
+/**
+ * Why refused images were not built, and what to do: mzbuild's rule that a CI job using images
+ * finds them published, since building them would hide a failed publishing job.
+ */
+export function refusalMessage(references: string[]): string {
+  const [these, are, them] = references.length === 1 ? ['this image', 'is', 'it'] : ['these', 'are', 'them'];
+  return (
+    `in CI, publishable images are expected in the registry, and ${these} ${are} not: ${references.join(', ')}. ` +
+    `The job that publishes ${them} probably failed, or has not run yet. To build ${them} here, set MZBUILD_ALLOW_LOCAL_BUILD=1 ` +
+    '(or the allowLocalBuild option); publishing (mzimage ensure, the publish target) always builds what it publishes.'
+  );
 }
 
 export function formatPlan(entries: PlanEntry[]): string {

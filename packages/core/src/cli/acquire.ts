@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { acquireImages, formatPlan, formatSummary, planImages } from '../acquire';
+import { acquireImages, formatPlan, formatSummary, planImages, refusalMessage } from '../acquire';
 import type { MzbuildContext } from '../context';
 import { dockerCommand } from '../docker/client';
 import { findImages, type Repository } from '../repository';
@@ -31,7 +31,10 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
   if (invocation.command === 'plan') {
     const plan = await planImages(context, targets, { warn });
     process.stdout.write(invocation.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
-    return 0;
+    const refused = plan.filter((e) => e.action === 'refused').map((e) => e.reference);
+    if (refused.length === 0) return 0;
+    process.stderr.write(`mzimage: ${refusalMessage(refused)}\n`);
+    return 1;
   }
 
   const { plan, outcomes } = await acquireImages(context, targets, { warn, pull: invocation.pull, onLine: prefixed(repository) });

@@ -4,7 +4,6 @@ import type { MzbuildContext } from '../context';
 import { dockerCommand, pushImage, tagImage } from '../docker/client';
 import { isUserError, UserError } from '../errors';
 import type { ResolvedImage } from '../fingerprint';
-import { cacheFile } from '../hash-cache';
 import { RegistryClient, type Existence } from '../registry/client';
 import type { Image } from '../repository';
 import { Semaphore } from '../semaphore';
@@ -30,7 +29,7 @@ export type PublishOptions = Pick<RunOptions, 'env' | 'warn' | 'onLine' | 'paral
  */
 export async function ensurePublished(context: MzbuildContext, targets: Image[], options: PublishOptions): Promise<PublishOutcome[]> {
   const env = options.env ?? process.env;
-  const { config, resolver, repository } = context;
+  const { config, resolver } = context;
   if (!config.registry) {
     throw new UserError('publishing needs a registry: pass --image-registry, set MZBUILD_REGISTRY, or the plugin option "registry" in nx.json');
   }
@@ -39,7 +38,9 @@ export async function ensurePublished(context: MzbuildContext, targets: Image[],
   resolver.saveCache();
   const referencesOf = (r: ResolvedImage) => registries.map((registry) => imageReference({ ...config, registry }, r.image.name, r.fingerprint));
 
-  const client = new RegistryClient({ env, warn: options.warn, knownImagesFile: cacheFile(repository.root, 'known-images', 'txt', env) });
+  // Asked afresh: a publisher that believed a remembered "it exists" would leave a tag missing
+  // that a retention policy deleted.
+  const client = new RegistryClient({ env, warn: options.warn });
   const publishable = resolved.filter((r) => r.image.manifest.publish);
   const existence = await client.checkExistence(publishable.flatMap(referencesOf));
   const unknown = [...existence].filter(([, state]) => state === 'unknown').map(([reference]) => reference);

@@ -3,7 +3,6 @@ import { RegistryAuth, RegistryFailure } from './auth';
 import { copyImage } from './copy';
 import { registryOrigin } from './endpoint';
 import { createIndex, type IndexSource } from './index-builder';
-import { KnownImages } from './known-images';
 import type { Manifest } from './manifests';
 import { MANIFEST_ACCEPT } from './media-types';
 import { formatReference, manifestReference, parseReference, type ImageReference } from './reference';
@@ -28,8 +27,6 @@ export interface RegistryClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Told at most once per registry when checks against it fail; default: nothing. */
   warn?: (message: string) => void;
-  /** A file of references known to exist, read now and added to after each batch. */
-  knownImagesFile?: string;
   /** Blob transfers (a GET feeding a PUT) at once, across all registries, when copying; default 4. */
   transfers?: number;
 }
@@ -45,7 +42,6 @@ export class RegistryClient {
   private readonly transport: Transport;
   private readonly secrets = new Secrets();
   private readonly auths = new Map<string, RegistryAuth>();
-  private readonly known: KnownImages;
   private readonly warn: (message: string) => void;
   private readonly warned = new Set<string>();
   private registryApi: RegistryApi | undefined;
@@ -61,7 +57,6 @@ export class RegistryClient {
       maxRetryAfterMs: options.maxRetryAfterMs ?? 10_000,
     });
     this.warn = options.warn ?? (() => undefined);
-    this.known = new KnownImages(options.knownImagesFile);
   }
 
   /**
@@ -86,14 +81,8 @@ export class RegistryClient {
     const pings = new Map<string, Promise<void>>();
     await Promise.all(
       [...unique].map(async ([key, ref]) => {
-        if (this.known.has(key)) {
-          answers.set(key, 'present');
-          return;
-        }
         try {
-          const existence = await this.check(ref, pings);
-          if (existence === 'present') this.known.add(key);
-          answers.set(key, existence);
+          answers.set(key, await this.check(ref, pings));
         } catch (error) {
           answers.set(key, 'unknown');
           const reason = error instanceof RegistryFailure ? error.reason : `failed unexpectedly (${(error as Error)?.message ?? error})`;
@@ -103,12 +92,6 @@ export class RegistryClient {
     );
 
     for (const [registry, reason] of failures) this.warnOnce(registry, `registry ${registry} ${reason}; images will be built locally`);
-    try {
-      this.known.save();
-    } catch (error) {
-      const message = `could not save the known images to ${this.options.knownImagesFile}: ${(error as Error).message}`;
-      this.warnOnce('\0known-images', message);
-    }
     return new Map(references.map((reference) => [reference, answers.get(keys.get(reference)!)!]));
   }
 
