@@ -54,7 +54,7 @@ it('shows the description, technologies and target descriptions for Nx Console',
     expect(project.targets[target].cache).toBe(false);
   }
   expect(project.targets['docker-build'].dependsOn).toEqual(['^docker-build']);
-  expect(project.targets.publish.dependsOn).toEqual(['docker-build', '^publish']);
+  expect(project.targets.publish.dependsOn).toEqual(['^publish']);
 });
 
 it('prints, for every image, the fingerprint and reference that mzimage prints', () => {

@@ -46,7 +46,9 @@ export function imageProject(
     // The registry is the cache of images, and a fingerprint depends on file modes that Nx does
     // not hash: Nx must never replay one of these from its own cache.
     cache: false,
-    metadata: { description, technologies: ['docker'], help: { command: describe, example: {} } },
+    // No `technologies` here: `nx release` with `release.docker` takes a project whose targets
+    // name the docker technology for one of @nx/docker's, and runs `docker tag` on it.
+    metadata: { description, help: { command: describe, example: {} } },
     ...extra,
   });
 
@@ -59,7 +61,7 @@ export function imageProject(
     metadata: {
       description: image.manifest.description ?? `mzbuild image ${image.name}`,
       technologies: ['docker'],
-      targetGroups: { mzbuild: [names.fingerprint, names.dockerBuild, names.publish] },
+      targetGroups: { mzbuild: [names.fingerprint, names.dockerBuild, names.publish, 'nx-release-publish'] },
       mzbuild: metadata,
     },
     targets: {
@@ -67,9 +69,13 @@ export function imageProject(
       [names.dockerBuild]: target('docker-build', `Build image ${image.name} unless a registry or the local engine has it`, {
         dependsOn: [`^${names.dockerBuild}`],
       }),
+      // Publishing builds what it publishes itself: depending on docker-build would pull, into a
+      // CI job that only pushes, every image that is already published.
       [names.publish]: target('publish', `Push image ${image.name} under its fingerprint tag unless the registry has it`, {
-        dependsOn: [names.dockerBuild, `^${names.publish}`],
+        dependsOn: [`^${names.publish}`],
       }),
+      // The name nx release looks for; it moves the version tag of the image's multi-arch index.
+      'nx-release-publish': target('release-publish', `Tag the multi-arch index of image ${image.name} with the release version (nx release)`),
     },
   };
 }

@@ -1,6 +1,8 @@
+/** The docker-build executor: makes images available to the local engine, as `mzimage acquire`. */
 import { acquireImages, formatSummary } from '@mzbuild/core';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { runImageBatch, runImageTask, warnOnce, type ImageTaskOptions, type ImageWork, type TaskResult } from './image-tasks';
+import { runImageBatch, runImageTask, warnOnce, type ImageExecutor, type ImageTaskOptions, type TaskResult } from './image-tasks';
+import { runPublishes } from './run-graph';
 
 export interface DockerBuildOptions extends ImageTaskOptions {
   /** Pull images that a registry has (default); false only checks that they exist. */
@@ -12,24 +14,30 @@ export interface DockerBuildOptions extends ImageTaskOptions {
 }
 
 /**
- * Makes the images available to the local engine: reused when the engine or the registry has
- * them, built otherwise. Nx reports a task successful only if its image is there at the end.
+ * Images are reused when the engine or the registry has them, built otherwise; Nx reports a task
+ * successful only if its image is there at the end. In CI, a publishable image the registry lacks
+ * is refused (mzbuild's rule for jobs that use images), unless the task allows local builds or
+ * the same run publishes images: a publishing job exists to build what is missing.
  */
-const build: ImageWork<DockerBuildOptions> = async (mzbuild, targets, options, onLine) => {
-  const { outcomes } = await acquireImages(mzbuild, targets, {
-    warn: warnOnce,
-    pull: options.pull ?? true,
-    ...(options.allowLocalBuild === undefined ? {} : { allowLocalBuild: options.allowLocalBuild }),
-    parallel: options.parallel ?? 2,
-    onLine,
-  });
-  return { results: outcomes, summary: formatSummary(outcomes) };
+const dockerBuild: ImageExecutor<DockerBuildOptions> = {
+  runWide: ['parallel'],
+  work: async ({ mzbuild, targets, optionsOf, common, context, onLine }) => {
+    const publishing = runPublishes(context);
+    const { outcomes } = await acquireImages(mzbuild, targets, {
+      warn: warnOnce,
+      pull: (name) => optionsOf(name)?.pull ?? true,
+      allowLocalBuild: (name) => optionsOf(name)?.allowLocalBuild ?? (publishing || undefined),
+      parallel: common.parallel ?? 2,
+      onLine,
+    });
+    return { results: outcomes, summary: formatSummary(outcomes) };
+  },
 };
 
 export default function dockerBuildExecutor(options: DockerBuildOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  return runImageTask(build, options, context);
+  return runImageTask(dockerBuild, options, context);
 }
 
 export function batch(taskGraph: TaskGraph, inputs: Record<string, DockerBuildOptions>, _overrides: unknown, context: ExecutorContext): Promise<Record<string, TaskResult>> {
-  return runImageBatch(build, taskGraph, inputs, context);
+  return runImageBatch(dockerBuild, taskGraph, inputs, context);
 }

@@ -1,4 +1,8 @@
-import { findImages, isUserError, loadContext, type Image, type MzbuildContext, type SharedOptions } from '@mzbuild/core';
+/**
+ * The plumbing the image executors share: one run of core's work for all the images of a task or
+ * of a batch of tasks, each task's own options kept, and each image's result given to its task.
+ */
+import { findImages, isUserError, loadContext, sharedOptionsSchema, UserError, type Image, type MzbuildContext, type SharedOptions } from '@mzbuild/core';
 import { logger, type ExecutorContext, type TaskGraph } from '@nx/devkit';
 
 export type TaskResult = { success: boolean; terminalOutput: string; status?: 'success' | 'failure' | 'skipped' };
@@ -14,65 +18,112 @@ export interface ImageTaskOptions extends SharedOptions {
   image: string;
 }
 
-/** Runs `work` once for all the images of a task (or a batch of tasks), and gives each image its result. */
-export type ImageWork<T extends ImageTaskOptions> = (
-  mzbuild: MzbuildContext,
-  targets: Image[],
-  options: T,
-  onLine: (source: string, line: string) => void,
-) => Promise<{ results: ImageResult[]; summary: string }>;
-
-/** The single-task form of an executor. */
-export async function runImageTask<T extends ImageTaskOptions>(work: ImageWork<T>, options: T, context: ExecutorContext): Promise<{ success: boolean }> {
-  const results = await runImages(work, { [options.image]: options }, context);
-  return { success: results.get(options.image)!.success };
+/** One run over the images of a batch (or of a single task). */
+export interface ImageRun<T extends ImageTaskOptions> {
+  mzbuild: MzbuildContext;
+  targets: Image[];
+  /** The options of the task of the image, or undefined for an image that has no task here (a dependency). */
+  optionsOf(name: string): T | undefined;
+  /** The options every task of the run agrees on: the image configuration and the executor's run-wide ones. */
+  common: Omit<T, 'image'>;
+  context: ExecutorContext;
+  onLine(source: string, line: string): void;
 }
 
-/** The batch form: every image of the batch in one run (one plan, one registry check, one cargo build). */
+/** Runs the work once for all the images of a task or batch, and gives each image its result. */
+export type ImageWork<T extends ImageTaskOptions> = (run: ImageRun<T>) => Promise<{ results: ImageResult[]; summary: string }>;
+
+/** An executor's work and the options of its own that one run cannot hold two values of. */
+export interface ImageExecutor<T extends ImageTaskOptions> {
+  work: ImageWork<T>;
+  runWide: readonly (keyof T & string)[];
+}
+
+/** The single-task form of an executor. */
+export async function runImageTask<T extends ImageTaskOptions>(executor: ImageExecutor<T>, options: T, context: ExecutorContext): Promise<{ success: boolean }> {
+  const task = `${context.projectName}:${context.targetName}`;
+  const results = await runImages(executor, new Map([[task, options]]), context);
+  return { success: results.get(task)!.success };
+}
+
+/**
+ * The batch form: every image of the batch in one run (one plan, one registry check, one cargo
+ * build). Each task keeps its own options (Nx hands the batch the options of every task, and
+ * `nx run app:publish --tag=latest` sets them for app's task alone), so none is dropped.
+ */
 export async function runImageBatch<T extends ImageTaskOptions>(
-  work: ImageWork<T>,
+  executor: ImageExecutor<T>,
   taskGraph: TaskGraph,
   inputs: Record<string, T>,
   context: ExecutorContext,
 ): Promise<Record<string, TaskResult>> {
-  const byImage = Object.fromEntries(Object.values(inputs).map((options) => [options.image, options]));
-  const results = await runImages(work, byImage, context);
-  return Object.fromEntries(Object.keys(taskGraph.tasks).map((task) => [task, results.get(inputs[task]!.image)!]));
+  const tasks = new Map(Object.keys(taskGraph.tasks).map((task) => [task, inputs[task]!]));
+  return Object.fromEntries(await runImages(executor, tasks, context));
 }
 
-async function runImages<T extends ImageTaskOptions>(work: ImageWork<T>, byImage: Record<string, T>, context: ExecutorContext): Promise<Map<string, TaskResult>> {
-  const names = Object.keys(byImage);
-  const options = byImage[names[0]!]!;
-  const flags: SharedOptions = pickShared(options);
+async function runImages<T extends ImageTaskOptions>(executor: ImageExecutor<T>, tasks: Map<string, T>, context: ExecutorContext): Promise<Map<string, TaskResult>> {
+  const byImage = new Map([...tasks.values()].map((options) => [options.image, options]));
+  const names = [...byImage.keys()];
   const lines = new Map<string, string[]>(names.map((name) => [name, []]));
   try {
-    const mzbuild = await loadContext({ cwd: context.root, flags, persistentCache: true, hashingThread: names.length > 1 });
+    const common = commonOptions(tasks, executor.runWide);
+    const mzbuild = await loadContext({ cwd: context.root, flags: pickShared(common), persistentCache: true, hashingThread: names.length > 1 });
     const width = Math.max(...mzbuild.repository.images.map((i) => i.name.length), 5);
-    const { results, summary } = await work(mzbuild, findImages(mzbuild.repository, names), options, (source, line) => {
-      const text = `${source.padEnd(width)} | ${line}`;
-      console.log(text);
-      lines.get(source)?.push(text);
+    const { results, summary } = await executor.work({
+      mzbuild,
+      targets: findImages(mzbuild.repository, names),
+      optionsOf: (name) => byImage.get(name),
+      common,
+      context,
+      onLine: (source, line) => {
+        const text = `${source.padEnd(width)} | ${line}`;
+        console.log(text);
+        lines.get(source)?.push(text);
+      },
     });
     console.log(summary);
     return new Map(
-      names.map((name) => {
-        const own = results.find((r) => r.name === name)!;
+      [...tasks].map(([task, options]) => {
+        const own = results.find((r) => r.name === options.image)!;
         const success = own.result !== 'failed' && own.result !== 'skipped';
         const status = success ? 'success' : own.result === 'skipped' ? 'skipped' : 'failure';
-        return [name, { success, status, terminalOutput: `${lines.get(name)!.join('\n')}\n${summary}` }];
+        return [task, { success, status, terminalOutput: `${lines.get(options.image)!.join('\n')}\n${summary}` }];
       }),
     );
   } catch (error) {
     if (!isUserError(error)) throw error;
     logger.error(`mzbuild: ${error.message}`);
-    return new Map(names.map((name) => [name, { success: false, terminalOutput: error.message, status: 'failure' }]));
+    return new Map([...tasks.keys()].map((task) => [task, { success: false, terminalOutput: error.message, status: 'failure' }]));
   }
 }
 
+/**
+ * The options all tasks must agree on, from the first task; a task that differs fails the run,
+ * naming both tasks, rather than being built with another task's configuration.
+ */
+function commonOptions<T extends ImageTaskOptions>(tasks: Map<string, T>, runWide: readonly (keyof T & string)[]): Omit<T, 'image'> {
+  const keys = [...SHARED_KEYS, ...runWide] as (keyof T & string)[];
+  const [[firstTask, first], ...rest] = [...tasks];
+  for (const [task, options] of rest) {
+    for (const key of keys) {
+      if (JSON.stringify(options[key]) === JSON.stringify(first![key])) continue;
+      const shown = (value: unknown) => (value === undefined ? 'nothing' : JSON.stringify(value));
+      throw new UserError(
+        `tasks ${firstTask} and ${task} run together but ask for different ${key} (${shown(first![key])} and ${shown(options[key])}); ` +
+          'one run builds with one configuration: run them in separate nx commands, or give them the same options',
+      );
+    }
+  }
+  const { image: _image, ...common } = first!;
+  return common;
+}
+
+/** The image configuration's option keys, as core's schema has them. */
+const SHARED_KEYS = Object.keys(sharedOptionsSchema.shape) as (keyof SharedOptions)[];
+
 /** The image configuration among an executor's options (the rest are the executor's own). */
 function pickShared(options: SharedOptions): SharedOptions {
-  const keys = ['registry', 'mirrors', 'imagePrefix', 'profile', 'arch', 'coverage', 'sanitizer'] as const;
-  return Object.fromEntries(keys.filter((key) => options[key] !== undefined).map((key) => [key, options[key]]));
+  return Object.fromEntries(SHARED_KEYS.filter((key) => options[key] !== undefined).map((key) => [key, options[key]]));
 }
 
 export function warnOnce(message: string): void {
