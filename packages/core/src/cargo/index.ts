@@ -1,2 +1,2 @@
 export { crateClosure, crateDefining, cratesOfStep } from './closure';
-export { loadCargoWorkspace, type CargoWorkspace, type Crate } from './workspace';
+export { diskCargoFiles, loadCargoWorkspace, type CargoFiles, type CargoWorkspace, type Crate } from './workspace';

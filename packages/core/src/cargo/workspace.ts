@@ -30,15 +30,53 @@ export interface CargoWorkspace {
   crateDirs: string[];
 }
 
+/**
+ * Where the Cargo files are read from, by root-relative path: the disk, or (for Nx generators)
+ * the tree of files a generator is changing.
+ */
+export interface CargoFiles {
+  /** The file's text, or undefined when it is not a readable file. */
+  read(path: string): string | undefined;
+  /** The names in a directory; none when it is not one. */
+  list(dir: string): string[];
+  isDirectory(path: string): boolean;
+  /** Whether anything is there (as Python's `Path.exists`, which mzbuild uses). */
+  exists(path: string): boolean;
+}
+
+/** The Cargo files on disk under `root`. */
+export function diskCargoFiles(root: string): CargoFiles {
+  return {
+    read: (path) => {
+      try {
+        return readFileSync(join(root, path), 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    list: (dir) => {
+      try {
+        return readdirSync(join(root, dir));
+      } catch {
+        return [];
+      }
+    },
+    isDirectory: (path) => {
+      try {
+        return statSync(join(root, path)).isDirectory();
+      } catch {
+        return false;
+      }
+    },
+    exists: (path) => existsSync(join(root, path)),
+  };
+}
+
 type Table = Record<string, unknown>;
 
-function readToml(root: string, file: string): Table {
-  let text: string;
-  try {
-    text = readFileSync(join(root, file), 'utf8');
-  } catch {
-    throw new UserError(`${file}: cannot be read (is the path in the workspace's members right?)`);
-  }
+function readToml(files: CargoFiles, file: string): Table {
+  const text = files.read(file);
+  if (text === undefined) throw new UserError(`${file}: cannot be read (is the path in the workspace's members right?)`);
   try {
     return parse(text) as Table;
   } catch (error) {
@@ -51,11 +89,11 @@ function readToml(root: string, file: string): Table {
 
 const isTable = (value: unknown): value is Table => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-export function loadCargoWorkspace(root: string): CargoWorkspace {
-  if (!existsSync(join(root, 'Cargo.toml'))) {
+export function loadCargoWorkspace(root: string, files: CargoFiles = diskCargoFiles(root)): CargoWorkspace {
+  if (!files.exists('Cargo.toml')) {
     throw new UserError('Cargo.toml: not found at the repository root; images with a cargo-build pre-image need a Cargo workspace there');
   }
-  const config = readToml(root, 'Cargo.toml');
+  const config = readToml(files, 'Cargo.toml');
   const workspace = config['workspace'];
   if (!isTable(workspace) || !Array.isArray(workspace['members'])) {
     throw new UserError('Cargo.toml: needs a [workspace] table with a `members` list of crate directories');
@@ -68,34 +106,34 @@ export function loadCargoWorkspace(root: string): CargoWorkspace {
         `Cargo.toml: workspace member ${JSON.stringify(member)} is not a plain directory; mzbuild reads members literally, so list each crate directory`,
       );
     }
-    const crate = loadCrate(root, normaliseDir(member));
+    const crate = loadCrate(files, normaliseDir(member));
     members.set(crate.name, crate);
     crateDirs.add(crate.dir);
   }
-  for (const dir of excludedCrateDirs(root, workspace['exclude'])) crateDirs.add(dir);
+  for (const dir of excludedCrateDirs(files, workspace['exclude'])) crateDirs.add(dir);
   return { members, crateDirs: [...crateDirs] };
 }
 
 /** `exclude` entries ending in `*` name their subdirectories that hold a Cargo.toml; others are ignored. */
-function excludedCrateDirs(root: string, exclude: unknown): string[] {
+function excludedCrateDirs(files: CargoFiles, exclude: unknown): string[] {
   if (!Array.isArray(exclude)) return [];
   const dirs: string[] = [];
   for (const pattern of exclude) {
     if (typeof pattern !== 'string' || !pattern.endsWith('*')) continue;
     const parent = normaliseDir(pattern.replace(/\*+$/, ''));
-    for (const entry of listDir(join(root, parent))) {
+    for (const entry of files.list(parent)) {
       const dir = parent === '' ? entry : `${parent}/${entry}`;
-      if (isDirectory(join(root, dir)) && existsSync(join(root, dir, 'Cargo.toml'))) {
-        dirs.push(loadCrate(root, dir).dir);
+      if (files.isDirectory(dir) && files.exists(`${dir}/Cargo.toml`)) {
+        dirs.push(loadCrate(files, dir).dir);
       }
     }
   }
   return dirs;
 }
 
-function loadCrate(root: string, dir: string): Crate {
-  const file = dir === '' ? 'Cargo.toml' : `${dir}/Cargo.toml`;
-  const config = readToml(root, file);
+function loadCrate(files: CargoFiles, dir: string): Crate {
+  const file = within(dir, 'Cargo.toml');
+  const config = readToml(files, file);
   const pkg = config['package'];
   if (!isTable(pkg) || typeof pkg['name'] !== 'string') {
     throw new UserError(`${file}: needs a [package] table with a \`name\``);
@@ -111,14 +149,13 @@ function loadCrate(root: string, dir: string): Crate {
       return target['name'];
     });
   };
-  const absolute = join(root, dir);
   const bins = targetNames('bin');
   if (pkg['autobins'] !== false) {
-    if (existsSync(join(absolute, 'src', 'main.rs'))) bins.push(name);
-    bins.push(...autoTargets(join(absolute, 'src', 'bin')));
+    if (files.exists(within(dir, 'src/main.rs'))) bins.push(name);
+    bins.push(...autoTargets(files, within(dir, 'src/bin')));
   }
   const examples = targetNames('example');
-  if (pkg['autoexamples'] !== false) examples.push(...autoTargets(join(absolute, 'examples')));
+  if (pkg['autoexamples'] !== false) examples.push(...autoTargets(files, within(dir, 'examples')));
 
   return {
     name,
@@ -131,14 +168,19 @@ function loadCrate(root: string, dir: string): Crate {
 }
 
 /** `<dir>/*.rs` stems and `<dir>/*\/main.rs` directory names, skipping dot files as Python's glob does. */
-function autoTargets(dir: string): string[] {
+function autoTargets(files: CargoFiles, dir: string): string[] {
   const names: string[] = [];
-  for (const entry of listDir(dir)) {
+  for (const entry of files.list(dir)) {
     if (entry.startsWith('.')) continue;
     if (entry.endsWith('.rs')) names.push(entry.slice(0, -3));
-    else if (existsSync(join(dir, entry, 'main.rs'))) names.push(entry);
+    else if (files.exists(`${dir}/${entry}/main.rs`)) names.push(entry);
   }
   return names;
+}
+
+/** A root-relative path inside a root-relative directory ('' being the root). */
+function within(dir: string, path: string): string {
+  return dir === '' ? path : `${dir}/${path}`;
 }
 
 /** Entries of a top-level dependency table whose value is a table with `path`: `package ?? key`. */
@@ -149,20 +191,4 @@ function pathDependencies(table: unknown): string[] {
     if (isTable(value) && 'path' in value) names.push(typeof value['package'] === 'string' ? value['package'] : key);
   }
   return names;
-}
-
-function listDir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }

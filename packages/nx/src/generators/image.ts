@@ -1,4 +1,4 @@
-import { parseManifest } from '@mzbuild/core';
+import { isUserError, loadCargoWorkspace, parseManifest, type CargoFiles } from '@mzbuild/core';
 import { joinPathFragments, normalizePath, visitNotIgnoredFiles, type Tree } from '@nx/devkit';
 import { basename } from 'node:path';
 
@@ -14,7 +14,8 @@ const IMAGE_NAME = /^[A-Za-z0-9-]+$/;
 
 /**
  * Scaffolds `<directory>/mzbuild.yml` and a Dockerfile. It never overwrites: an existing manifest
- * or Dockerfile is an error, and nothing is written.
+ * or Dockerfile is an error, and nothing is written. A `bin` must be a binary of the root Cargo
+ * workspace: a manifest naming another would make every nx command fail.
  */
 export default async function imageGenerator(tree: Tree, options: ImageOptions): Promise<void> {
   const directory = normalizePath(options.directory).replace(/^\.\/|\/+$/g, '');
@@ -33,6 +34,7 @@ export default async function imageGenerator(tree: Tree, options: ImageOptions):
     const known = [...existing.keys()].sort().join(', ') || 'none yet';
     throw new Error(`base: there is no image named ${options.base} in this workspace (images: ${known})`);
   }
+  if (options.bin !== undefined) checkBinary(tree, options.bin);
 
   tree.write(joinPathFragments(directory, 'mzbuild.yml'), manifest(name, options));
   tree.write(joinPathFragments(directory, 'Dockerfile'), dockerfile(options));
@@ -51,6 +53,30 @@ function imageNames(tree: Tree): Map<string, string> {
     }
   });
   return names;
+}
+
+/** Refuses a binary that no crate of the root Cargo workspace defines, saying what there is. */
+function checkBinary(tree: Tree, bin: string): void {
+  let bins: string[];
+  try {
+    bins = [...loadCargoWorkspace(tree.root, treeCargoFiles(tree)).members.values()].flatMap((crate) => crate.bins);
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+    throw new Error(`bin: ${bin} must be a binary of the Cargo workspace at the root, and that cannot be read: ${error.message}. Create the crate first (cargo new --bin ${bin}, listed in [workspace] members); nothing was written.`);
+  }
+  if (bins.includes(bin)) return;
+  const known = bins.length > 0 ? `binaries: ${[...new Set(bins)].sort().join(', ')}` : 'no binaries yet';
+  throw new Error(`bin: no crate of the Cargo workspace defines a binary ${bin} (${known}). Create it first (cargo new --bin ${bin}, listed in [workspace] members); nothing was written.`);
+}
+
+/** The Cargo files as the generator's tree has them (the disk, with this run's changes). */
+function treeCargoFiles(tree: Tree): CargoFiles {
+  return {
+    read: (path) => (tree.isFile(path) ? (tree.read(path, 'utf-8') ?? undefined) : undefined),
+    list: (dir) => (tree.exists(dir || '.') && !tree.isFile(dir || '.') ? tree.children(dir) : []),
+    isDirectory: (path) => tree.exists(path) && !tree.isFile(path),
+    exists: (path) => tree.exists(path),
+  };
 }
 
 function manifest(name: string, { description, bin }: ImageOptions): string {

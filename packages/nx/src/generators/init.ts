@@ -1,20 +1,34 @@
+/** The init generator (also what `nx add @mzbuild/nx` runs): registers the plugin in nx.json. */
 import { PLUGIN_NAME } from '@mzbuild/core';
 import { logger, readNxJson, updateNxJson, type Tree } from '@nx/devkit';
 import { normalizeOptions, type MzbuildPluginOptions } from '../options';
+import { addOptimizedProfile } from './cargo-profile';
 
 export type InitOptions = Omit<MzbuildPluginOptions, 'fingerprintTargetName' | 'dockerBuildTargetName' | 'publishTargetName'>;
 
-/** Registers the plugin in nx.json with the given options; a workspace that has it is left as it is. */
+/**
+ * Registers the plugin in nx.json with the given options. Where it is registered already, the
+ * given options are merged into its entry (they win; the others stay), so that `nx add
+ * @mzbuild/nx` followed by `nx g @mzbuild/nx:init --registry=…` sets the registry.
+ * A root Cargo.toml without the build profile that images build with by default gets one.
+ */
 export default async function initGenerator(tree: Tree, options: InitOptions): Promise<void> {
-  normalizeOptions(options); // refuse options the plugin would refuse
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const nxJson = readNxJson(tree) ?? {};
   const plugins = nxJson.plugins ?? [];
-  const registered = plugins.some((p) => (typeof p === 'string' ? p : p.plugin) === PLUGIN_NAME);
-  if (registered) {
-    logger.info(`${PLUGIN_NAME} is already registered in nx.json; its options were left as they are`);
-    return;
+  const index = plugins.findIndex((p) => (typeof p === 'string' ? p : p.plugin) === PLUGIN_NAME);
+  const current = index < 0 ? undefined : plugins[index]!;
+  const existing = typeof current === 'object' ? ((current.options ?? {}) as Record<string, unknown>) : {};
+  const merged = { ...existing, ...given };
+  normalizeOptions(merged); // refuse options the plugin would refuse, before anything is written
+
+  if (index < 0) {
+    nxJson.plugins = [...plugins, { plugin: PLUGIN_NAME, options: merged }];
+    updateNxJson(tree, nxJson);
+  } else if (Object.keys(given).some((key) => JSON.stringify(existing[key]) !== JSON.stringify(given[key]))) {
+    nxJson.plugins = plugins.map((p, i) => (i === index ? { ...(typeof p === 'object' ? p : {}), plugin: PLUGIN_NAME, options: merged } : p));
+    updateNxJson(tree, nxJson);
+    logger.info(`${PLUGIN_NAME} was registered in nx.json already; set ${Object.keys(given).join(', ')} in its options`);
   }
-  const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
-  nxJson.plugins = [...plugins, { plugin: PLUGIN_NAME, options: defined }];
-  updateNxJson(tree, nxJson);
+  addOptimizedProfile(tree, merged.profile === undefined || merged.profile === 'optimized');
 }
