@@ -40,7 +40,7 @@ export async function publishMultiArch(
   images: Image[],
   tag: string,
   registry: IndexRegistry,
-  options: { force?: boolean; arches?: readonly Arch[] } = {},
+  options: { force?: boolean; arches?: readonly Arch[]; /** Check everything, write nothing. */ dryRun?: boolean } = {},
 ): Promise<MultiArchResult[]> {
   const { config, resolver } = context;
   if (!config.registry) throw new UserError('publishing needs a registry: pass --image-registry, set MZBUILD_REGISTRY, or the plugin option "registry"');
@@ -92,7 +92,7 @@ export async function publishMultiArch(
       results.push({ name: plan.image.name, references: [], skipped: plan.skipped });
       continue;
     }
-    for (const write of plan.writes) {
+    for (const write of options.dryRun ? [] : plan.writes) {
       await registry.createIndex(write.target, write.sources.map(({ platform, reference }) => ({ platform, reference })));
     }
     results.push({ name: plan.image.name, references: plan.writes.map((w) => w.target) });
