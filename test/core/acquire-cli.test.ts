@@ -62,7 +62,8 @@ it('without credentials, plans builds and says once what is missing, never showi
 it('in CI, refuses to plan a build of a publishable image the registry lacks, unless local builds are allowed', () => {
   const refused = plan({ DOCKER_CONFIG: dockerConfig, CI: 'true', MZBUILD_ALLOW_LOCAL_BUILD: '' });
   expect(refused.status).toBe(1);
-  expect(refused.stderr).toMatch(/in CI, publishable images are expected in the registry, and these are not: \S+\/team\/app:mzbuild-/);
+  expect(refused.stderr).toMatch(/in CI, publishable images are expected in the registry, and this image is not: \S+\/team\/app:mzbuild-/);
+  expect(JSON.parse(refused.stdout).map((e: { name: string; action: string }) => `${e.name} ${e.action}`)).toEqual(['base registry', 'app refused']);
   expect(refused.stderr).toContain('MZBUILD_ALLOW_LOCAL_BUILD=1');
   expect(plan({ DOCKER_CONFIG: dockerConfig, CI: 'true', MZBUILD_ALLOW_LOCAL_BUILD: '1' }).status).toBe(0);
 });

@@ -36,6 +36,7 @@ options:
   --force                           move a version tag that exists (publish-multiarch)
   --json                            machine-readable output
   -h, --help                        this text
+  -V, --version                     the version of mzimage
 `;
 
 export type Command = 'list' | 'fingerprint' | 'spec' | 'describe' | 'plan' | 'acquire' | 'run' | 'ensure' | 'publish-multiarch';
@@ -76,7 +77,7 @@ function splitRunArguments(argv: string[]): { own: string[]; runArgs: string[] }
 /** Usage errors: the CLI prints the message and the usage, and exits 2. */
 export class UsageError extends UserError {}
 
-export function parseInvocation(argv: string[]): Invocation | 'help' {
+export function parseInvocation(argv: string[]): Invocation | 'help' | 'version' {
   const { own, runArgs } = splitRunArguments(argv);
   let parsed;
   try {
@@ -100,6 +101,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' {
         'no-pull': { type: 'boolean' },
         force: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
       },
     });
   } catch (error) {
@@ -107,6 +109,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' {
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
+  if (values.version) return 'version';
   const [command, ...rest] = positionals;
   const tag = command === 'publish-multiarch' ? rest[0] : undefined;
   const images = command === 'publish-multiarch' ? rest.slice(1) : rest;

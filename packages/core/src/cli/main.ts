@@ -1,8 +1,12 @@
+/** The `mzimage` command: parses the arguments, runs the command, and turns errors into exit codes. */
 import { loadContext } from '../context';
 import { isUserError } from '../errors';
 import { parseInvocation, USAGE, UsageError } from './args';
 import { runImageCommand } from './acquire';
 import { runCommand } from './commands';
+
+// The same relative path from src/cli (bundled: esbuild inlines it) and from dist/cli.
+const { version: VERSION } = require('../../package.json') as { version: string };
 
 const IMAGE_COMMANDS = new Set(['plan', 'acquire', 'run', 'ensure', 'publish-multiarch']);
 
@@ -12,6 +16,10 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
     const invocation = parseInvocation(argv);
     if (invocation === 'help') {
       process.stdout.write(USAGE);
+      return 0;
+    }
+    if (invocation === 'version') {
+      process.stdout.write(`mzimage ${VERSION}\n`);
       return 0;
     }
     const context = await loadContext({ cwd, flags: invocation.flags, hashingThread: true, persistentCache: true });
