@@ -30,8 +30,16 @@ export class NxWorkspace extends GitRepo {
     this.setPluginOptions(pluginOptions);
   }
 
+  private pluginOptions: Record<string, unknown> = {};
+
   setPluginOptions(options: Record<string, unknown>): void {
-    writeFileSync(this.path('nx.json'), JSON.stringify({ plugins: [{ plugin: '@mzbuild/nx', options }] }, null, 2));
+    this.pluginOptions = options;
+    this.setNxJson({});
+  }
+
+  /** nx.json with the plugin registered with its options, and these other keys (`release`, say). */
+  setNxJson(rest: Record<string, unknown>): void {
+    writeFileSync(this.path('nx.json'), JSON.stringify({ ...rest, plugins: [{ plugin: '@mzbuild/nx', options: this.pluginOptions }] }, null, 2));
   }
 
   /** Runs the real `nx` command, without daemon or cloud, on the Node that runs the tests. */

@@ -1,7 +1,7 @@
 /** The docker-build executor: makes images available to the local engine, as `mzimage acquire`. */
 import { acquireImages, formatSummary } from '@mzbuild/core';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { runImageBatch, runImageTask, warnOnce, type ImageExecutor, type ImageTaskOptions, type TaskResult } from './image-tasks';
+import { runImageBatch, runImageTask, warnOnce, type ImageTaskOptions, type ImageWork, type TaskResult } from './image-tasks';
 import { runPublishes } from './run-graph';
 
 export interface DockerBuildOptions extends ImageTaskOptions {
@@ -9,7 +9,7 @@ export interface DockerBuildOptions extends ImageTaskOptions {
   pull?: boolean;
   /** In CI, build publishable images that the registry lacks instead of failing. */
   allowLocalBuild?: boolean;
-  /** Docker builds at once. */
+  /** Docker builds at once; a batch takes the largest of its tasks'. */
   parallel?: number;
 }
 
@@ -19,19 +19,16 @@ export interface DockerBuildOptions extends ImageTaskOptions {
  * is refused (mzbuild's rule for jobs that use images), unless the task allows local builds or
  * the same run publishes images: a publishing job exists to build what is missing.
  */
-const dockerBuild: ImageExecutor<DockerBuildOptions> = {
-  runWide: ['parallel'],
-  work: async ({ mzbuild, targets, optionsOf, common, context, onLine }) => {
-    const publishing = runPublishes(context);
-    const { outcomes } = await acquireImages(mzbuild, targets, {
-      warn: warnOnce,
-      pull: (name) => optionsOf(name)?.pull ?? true,
-      allowLocalBuild: (name) => optionsOf(name)?.allowLocalBuild ?? (publishing || undefined),
-      parallel: common.parallel ?? 2,
-      onLine,
-    });
-    return { results: outcomes, summary: formatSummary(outcomes) };
-  },
+const dockerBuild: ImageWork<DockerBuildOptions> = async ({ mzbuild, targets, optionsOf, tasks, context, onLine }) => {
+  const publishing = runPublishes(context);
+  const { outcomes } = await acquireImages(mzbuild, targets, {
+    warn: warnOnce,
+    pull: (name) => optionsOf(name)?.pull ?? true,
+    allowLocalBuild: (name) => optionsOf(name)?.allowLocalBuild ?? (publishing || undefined),
+    parallel: Math.max(...tasks.map((task) => task.parallel ?? 2)),
+    onLine,
+  });
+  return { results: outcomes, summary: formatSummary(outcomes) };
 };
 
 export default function dockerBuildExecutor(options: DockerBuildOptions, context: ExecutorContext): Promise<{ success: boolean }> {

@@ -24,8 +24,8 @@ export interface ImageRun<T extends ImageTaskOptions> {
   targets: Image[];
   /** The options of the task of the image, or undefined for an image that has no task here (a dependency). */
   optionsOf(name: string): T | undefined;
-  /** The options every task of the run agrees on: the image configuration and the executor's run-wide ones. */
-  common: Omit<T, 'image'>;
+  /** The options of every task. */
+  tasks: T[];
   context: ExecutorContext;
   onLine(source: string, line: string): void;
 }
@@ -33,16 +33,10 @@ export interface ImageRun<T extends ImageTaskOptions> {
 /** Runs the work once for all the images of a task or batch, and gives each image its result. */
 export type ImageWork<T extends ImageTaskOptions> = (run: ImageRun<T>) => Promise<{ results: ImageResult[]; summary: string }>;
 
-/** An executor's work and the options of its own that one run cannot hold two values of. */
-export interface ImageExecutor<T extends ImageTaskOptions> {
-  work: ImageWork<T>;
-  runWide: readonly (keyof T & string)[];
-}
-
 /** The single-task form of an executor. */
-export async function runImageTask<T extends ImageTaskOptions>(executor: ImageExecutor<T>, options: T, context: ExecutorContext): Promise<{ success: boolean }> {
+export async function runImageTask<T extends ImageTaskOptions>(work: ImageWork<T>, options: T, context: ExecutorContext): Promise<{ success: boolean }> {
   const task = `${context.projectName}:${context.targetName}`;
-  const results = await runImages(executor, new Map([[task, options]]), context);
+  const results = await runImages(work, new Map([[task, options]]), context);
   return { success: results.get(task)!.success };
 }
 
@@ -52,28 +46,27 @@ export async function runImageTask<T extends ImageTaskOptions>(executor: ImageEx
  * `nx run app:publish --tag=latest` sets them for app's task alone), so none is dropped.
  */
 export async function runImageBatch<T extends ImageTaskOptions>(
-  executor: ImageExecutor<T>,
+  work: ImageWork<T>,
   taskGraph: TaskGraph,
   inputs: Record<string, T>,
   context: ExecutorContext,
 ): Promise<Record<string, TaskResult>> {
   const tasks = new Map(Object.keys(taskGraph.tasks).map((task) => [task, inputs[task]!]));
-  return Object.fromEntries(await runImages(executor, tasks, context));
+  return Object.fromEntries(await runImages(work, tasks, context));
 }
 
-async function runImages<T extends ImageTaskOptions>(executor: ImageExecutor<T>, tasks: Map<string, T>, context: ExecutorContext): Promise<Map<string, TaskResult>> {
+async function runImages<T extends ImageTaskOptions>(work: ImageWork<T>, tasks: Map<string, T>, context: ExecutorContext): Promise<Map<string, TaskResult>> {
   const byImage = new Map([...tasks.values()].map((options) => [options.image, options]));
   const names = [...byImage.keys()];
   const lines = new Map<string, string[]>(names.map((name) => [name, []]));
   try {
-    const common = commonOptions(tasks, executor.runWide);
-    const mzbuild = await loadContext({ cwd: context.root, flags: pickShared(common), persistentCache: true, hashingThread: names.length > 1 });
+    const mzbuild = await loadContext({ cwd: context.root, flags: sharedOptions(tasks), persistentCache: true, hashingThread: names.length > 1 });
     const width = Math.max(...mzbuild.repository.images.map((i) => i.name.length), 5);
-    const { results, summary } = await executor.work({
+    const { results, summary } = await work({
       mzbuild,
       targets: findImages(mzbuild.repository, names),
       optionsOf: (name) => byImage.get(name),
-      common,
+      tasks: [...tasks.values()],
       context,
       onLine: (source, line) => {
         const text = `${source.padEnd(width)} | ${line}`;
@@ -98,14 +91,13 @@ async function runImages<T extends ImageTaskOptions>(executor: ImageExecutor<T>,
 }
 
 /**
- * The options all tasks must agree on, from the first task; a task that differs fails the run,
- * naming both tasks, rather than being built with another task's configuration.
+ * The image configuration, which all tasks of a run must agree on: a task that differs fails the
+ * run, naming both tasks, rather than being built with another task's configuration.
  */
-function commonOptions<T extends ImageTaskOptions>(tasks: Map<string, T>, runWide: readonly (keyof T & string)[]): Omit<T, 'image'> {
-  const keys = [...SHARED_KEYS, ...runWide] as (keyof T & string)[];
+function sharedOptions(tasks: Map<string, SharedOptions>): SharedOptions {
   const [[firstTask, first], ...rest] = [...tasks];
   for (const [task, options] of rest) {
-    for (const key of keys) {
+    for (const key of SHARED_KEYS) {
       if (JSON.stringify(options[key]) === JSON.stringify(first![key])) continue;
       const shown = (value: unknown) => (value === undefined ? 'nothing' : JSON.stringify(value));
       throw new UserError(
@@ -114,17 +106,11 @@ function commonOptions<T extends ImageTaskOptions>(tasks: Map<string, T>, runWid
       );
     }
   }
-  const { image: _image, ...common } = first!;
-  return common;
+  return Object.fromEntries(SHARED_KEYS.filter((key) => first![key] !== undefined).map((key) => [key, first![key]]));
 }
 
 /** The image configuration's option keys, as core's schema has them. */
 const SHARED_KEYS = Object.keys(sharedOptionsSchema.shape) as (keyof SharedOptions)[];
-
-/** The image configuration among an executor's options (the rest are the executor's own). */
-function pickShared(options: SharedOptions): SharedOptions {
-  return Object.fromEntries(SHARED_KEYS.filter((key) => options[key] !== undefined).map((key) => [key, options[key]]));
-}
 
 export function warnOnce(message: string): void {
   logger.warn(`mzbuild: ${message}`);

@@ -1,7 +1,7 @@
 /** The publish executor: publishes images under their fingerprint tags, as `mzimage ensure`, and moves tags. */
-import { ensurePublished, formatPublishSummary, isUserError, publishMultiArch, RegistryClient, type Image, type PublishOutcome } from '@mzbuild/core';
+import { ensurePublished, formatPublishSummary, isUserError, publishMultiArch, RegistryClient, UserError, type Image, type MzbuildContext, type PublishOutcome } from '@mzbuild/core';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { runImageBatch, runImageTask, warnOnce, type ImageExecutor, type ImageTaskOptions, type TaskResult } from './image-tasks';
+import { runImageBatch, runImageTask, warnOnce, type ImageTaskOptions, type ImageWork, type TaskResult } from './image-tasks';
 
 export interface PublishOptions extends ImageTaskOptions {
   /** After publishing, put under this tag an index of each image's x86_64 and aarch64 images. */
@@ -16,42 +16,59 @@ export interface PublishOptions extends ImageTaskOptions {
  * a build and a push for the rest. Then, for the tasks given a `tag`, the multi-arch index under
  * it; a task's image whose publishing failed gets no index, and fails.
  */
-const publish: ImageExecutor<PublishOptions> = {
-  runWide: [],
-  work: async ({ mzbuild, targets, optionsOf, onLine }) => {
-    const outcomes = await ensurePublished(mzbuild, targets, { warn: warnOnce, onLine });
-    let summary = formatPublishSummary(outcomes);
-    const groups = new Map<string, { tag: string; force: boolean; images: Image[] }>();
-    for (const image of targets) {
-      const { tag, force = false } = optionsOf(image.name) ?? {};
-      if (tag === undefined) continue;
-      const key = JSON.stringify([tag, force]);
-      if (!groups.has(key)) groups.set(key, { tag, force, images: [] });
-      groups.get(key)!.images.push(image);
-    }
-    const failed = new Set(outcomes.filter((o) => o.result === 'failed' || o.result === 'skipped').map((o) => o.name));
-    const indexFailures = new Map<string, string>();
-    for (const { tag, force, images } of groups.values()) {
-      const blocked = images.filter((image) => failed.has(image.name));
-      if (blocked.length > 0) {
-        for (const image of images) indexFailures.set(image.name, `no index under ${tag}: ${blocked.map((i) => i.name).join(', ')} not published`);
-        continue;
-      }
+const publish: ImageWork<PublishOptions> = async ({ mzbuild, targets, optionsOf, onLine }) => {
+  const outcomes = await ensurePublished(mzbuild, targets, { warn: warnOnce, onLine });
+  const failed = new Set(outcomes.filter((o) => o.result === 'failed' || o.result === 'skipped').map((o) => o.name));
+  const indexes = await writeIndexes(mzbuild, tagGroups(targets, optionsOf), failed);
+  const results: PublishOutcome[] = outcomes.map((o) => {
+    const error = indexes.failures.get(o.name);
+    return error !== undefined && !failed.has(o.name) ? { ...o, result: 'failed', error } : o;
+  });
+  return { results, summary: formatPublishSummary(outcomes) + indexes.summary };
+};
+
+interface TagGroup {
+  tag: string;
+  force: boolean;
+  images: Image[];
+}
+
+/** The images whose tasks ask for a tag, grouped by the tag (and force) they ask for. */
+function tagGroups(targets: Image[], optionsOf: (name: string) => PublishOptions | undefined): TagGroup[] {
+  const groups = new Map<string, TagGroup>();
+  for (const image of targets) {
+    const { tag, force = false } = optionsOf(image.name) ?? {};
+    if (tag === undefined) continue;
+    const key = JSON.stringify([tag, force]);
+    if (!groups.has(key)) groups.set(key, { tag, force, images: [] });
+    groups.get(key)!.images.push(image);
+  }
+  return [...groups.values()];
+}
+
+/** Each group's indexes, as `mzimage publish-multiarch` writes them; a group with an image that failed to publish gets none. */
+async function writeIndexes(mzbuild: MzbuildContext, groups: TagGroup[], failed: Set<string>): Promise<{ summary: string; failures: Map<string, string> }> {
+  let summary = '';
+  const failures = new Map<string, string>();
+  const client = new RegistryClient({ warn: warnOnce });
+  try {
+    for (const { tag, force, images } of groups) {
+      const blocked = images.filter((image) => failed.has(image.name)).map((image) => image.name);
       try {
-        const indexes = await publishMultiArch(mzbuild, images, tag, new RegistryClient({ warn: warnOnce }), { force });
-        summary += indexes.map((r) => `  ${r.name}: ${r.skipped ?? r.references.join(', ')}\n`).join('');
+        if (blocked.length > 0) throw new UserError(`no index under ${tag}: ${blocked.join(', ')} not published`);
+        const written = await publishMultiArch(mzbuild, images, tag, client, { force });
+        summary += written.map((r) => `  ${r.name}: ${r.skipped ?? r.references.join(', ')}\n`).join('');
       } catch (error) {
         if (!isUserError(error)) throw error;
-        for (const image of images) indexFailures.set(image.name, error.message);
+        for (const image of images) failures.set(image.name, error.message);
+        summary += images.map((image) => `  ${image.name}: ${error.message}\n`).join('');
       }
     }
-    for (const [name, message] of indexFailures) summary += `  ${name}: ${message}\n`;
-    const results: PublishOutcome[] = outcomes.map((o) =>
-      indexFailures.has(o.name) && o.result !== 'failed' && o.result !== 'skipped' ? { ...o, result: 'failed', error: indexFailures.get(o.name)! } : o,
-    );
-    return { results, summary };
-  },
-};
+  } finally {
+    await client.close();
+  }
+  return { summary, failures };
+}
 
 export default function publishExecutor(options: PublishOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   return runImageTask(publish, options, context);

@@ -1,7 +1,8 @@
 /**
  * Nx release's version actions for image projects: an image keeps its version in git tags and in
  * its registry's tags, never in a file, so versioning writes nothing and asks git for the current
- * version (`currentVersionResolver: "git-tag"`). Named in nx.json as
+ * version (`currentVersionResolver: "git-tag"`); before the first release (`--first-release`, or
+ * `fallbackCurrentVersionResolver: "disk"`) an image is at 0.0.0. Named in nx.json as
  * `release.version.versionActions: "@mzbuild/nx/release/version-actions"`.
  */
 import type { ProjectGraph, Tree } from '@nx/devkit';
@@ -10,8 +11,9 @@ import { VersionActions } from 'nx/release';
 export default class ImageVersionActions extends VersionActions {
   validManifestFilenames = null;
 
-  async readCurrentVersionFromSourceManifest(_tree: Tree): Promise<null> {
-    return null;
+  /** Asked only when git has no release tag yet: no release is 0.0.0. */
+  async readCurrentVersionFromSourceManifest(_tree: Tree): Promise<{ currentVersion: string; manifestPath: string }> {
+    return { currentVersion: '0.0.0', manifestPath: `${this.projectGraphNode.data.root}/mzbuild.yml (no version in it: 0.0.0 until the first release tag)` };
   }
 
   async readCurrentVersionFromRegistry(_tree: Tree, _metadata: unknown): Promise<null> {

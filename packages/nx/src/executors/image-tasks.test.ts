@@ -1,0 +1,22 @@
+import type { ExecutorContext, TaskGraph } from '@nx/devkit';
+import { batch, type DockerBuildOptions } from './docker-build';
+
+/** Options a batch cannot hold twice fail every task of it, naming the two that differ; nothing runs. */
+const graph = (tasks: string[]) => ({ tasks: Object.fromEntries(tasks.map((id) => [id, {}])) }) as unknown as TaskGraph;
+const context = { root: '/nonexistent' } as ExecutorContext;
+
+it('fails a batch whose tasks ask for different image configurations, naming both tasks', async () => {
+  const inputs: Record<string, DockerBuildOptions> = {
+    'base:docker-build': { image: 'base', profile: 'optimized' },
+    'app:docker-build': { image: 'app', profile: 'dev' },
+  };
+  const results = await batch(graph(Object.keys(inputs)), inputs, {}, context);
+  expect(Object.keys(results).sort()).toEqual(['app:docker-build', 'base:docker-build']);
+  for (const result of Object.values(results)) {
+    expect(result.success).toBe(false);
+    expect(result.terminalOutput).toBe(
+      'tasks base:docker-build and app:docker-build run together but ask for different profile ("optimized" and "dev"); ' +
+        'one run builds with one configuration: run them in separate nx commands, or give them the same options',
+    );
+  }
+});
