@@ -2,6 +2,7 @@ import { mzimage } from '../support/cli';
 import { removeImages, requireDocker, uniqueName } from '../support/docker';
 import { image } from '../support/git-repo';
 import { NxWorkspace } from '../support/nx-workspace';
+import { readmeReleaseConfig } from '../support/readme';
 import { LOOPBACK_REGISTRY, requireLoopbackRegistry } from '../support/registry';
 
 /**
@@ -79,15 +80,8 @@ it('publishes without a docker-build task, and keeps the tag option of the one t
   expect(await manifestType('base', 'latest')).toBeUndefined();
 });
 
-describe('nx release', () => {
-  const release = {
-    projects: ['tag:mzbuild'],
-    projectsRelationship: 'fixed',
-    version: { versionActions: '@mzbuild/nx/release/version-actions', currentVersionResolver: 'git-tag' },
-    changelog: { workspaceChangelog: false, projectChangelogs: false },
-    // An image's version lives in git tags (v1.2.3) and in the registry, in no file to commit.
-    git: { commit: false, tag: true },
-  };
+describe('nx release, configured as the README shows', () => {
+  const release = readmeReleaseConfig();
 
   it('with --dry-run checks and writes nothing; then tags every image v<version>', async () => {
     ws.setNxJson({ release });

@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { readmeBlocks } from '../support/readme';
+
+/** What README.md shows is what the tests and the repository run, so that it cannot drift. */
+const ROOT = join(__dirname, '../..');
+
+it('shows the GitHub Actions workflow exactly as docs/ci/github-actions.yml has it, and that file is a workflow', () => {
+  const workflow = readFileSync(join(ROOT, 'docs/ci/github-actions.yml'), 'utf8');
+  expect(readmeBlocks('yaml')).toContain(workflow);
+  const parsed = parse(workflow);
+  expect(Object.keys(parsed.jobs)).toEqual(['publish', 'multiarch']);
+  expect(parsed.jobs.multiarch.needs).toBe('publish');
+  expect(parsed.jobs.publish.strategy.matrix.include.map((i: { arch: string }) => i.arch)).toEqual(['x86_64', 'aarch64']);
+});
+
+it('names the scripts, commands and files that exist', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts;
+  for (const [, script] of readme.matchAll(/npm run (\w[\w:-]*)/g)) expect(Object.keys(scripts)).toContain(script);
+  for (const [, path] of readme.matchAll(/\]\(((?:docs|tools|packages)\/[^)#]+)\)/g)) expect(() => readFileSync(join(ROOT, path!))).not.toThrow();
+  expect(readFileSync(join(ROOT, '.ci/run'), 'utf8')).toContain('tools/setup && npm run demo\ntools/setup && npm test\n');
+  expect(readme).toContain('tools/setup && npm run demo');
+  expect(readme).toContain('tools/setup && npm test');
+});
