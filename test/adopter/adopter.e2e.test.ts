@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createAdopterWorkspace, packPackages, type AdopterWorkspace } from '../../tools/adopter-workspace';
+import { createAdopterWorkspace, packPackages, type AdopterWorkspace, type Tarballs } from '../../tools/adopter-workspace';
 import { removeImages, requireDocker, uniqueName } from '../support/docker';
 import { RegistryServer } from '../support/registry-server';
 import { basicCredentials, TestResources } from '../support/resources';
@@ -25,6 +25,7 @@ const ACCEPT = [INDEX, 'application/vnd.oci.image.manifest.v1+json', 'applicatio
 
 let registry: RegistryServer;
 let ws: AdopterWorkspace;
+let tarballs: Tarballs;
 let REGISTRY: string;
 /** DOCKER_CONFIG of the developer (no credentials) and of the CI job (docker login). */
 let devDocker: string;
@@ -41,7 +42,7 @@ beforeAll(async () => {
   ciDocker = join(res.dir, 'docker-ci');
   mkdirSync(devDocker);
   mkdirSync(ciDocker);
-  const tarballs = packPackages(join(res.dir, 'packs'));
+  tarballs = packPackages(join(res.dir, 'packs'));
   ws = createAdopterWorkspace(join(res.dir, 'workspace'), {
     tarballs,
     add: false,
@@ -104,6 +105,15 @@ async function manifest(name: string, tag: string): Promise<{ digest: string; bo
 const tagOf = (reference: string) => reference.slice(reference.lastIndexOf(':') + 1);
 
 let built: Results;
+
+it('the packages install as an adopter gets them: README and LICENSE in each, a working mzimage', () => {
+  for (const tarball of [tarballs.core, tarballs.nx]) {
+    const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n');
+    expect(files).toEqual(expect.arrayContaining(['package/README.md', 'package/LICENSE', 'package/package.json']));
+  }
+  const version = JSON.parse(ws.read('node_modules/@mzbuild/core/package.json')).version as string;
+  expect(ws.exec(ws.path('node_modules/.bin/mzimage'), ['--version']).stdout.trim()).toBe(`mzimage ${version}`);
+});
 
 it('init registers the registry and adds the optimized profile to Cargo.toml', () => {
   ws.write({
