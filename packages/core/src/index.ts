@@ -33,8 +33,8 @@ export {
   type PlanEntry,
   type RunOptions,
 } from './acquire';
-export { runCargoBuilds, runCopy, type CargoBuildRequest, type PreImageOptions } from './build/pre-images';
-export { spawnLines, type SpawnOptions, type SpawnResult } from './build/spawn';
+export { runCargoBuilds, runCopy, type CargoBuildRequest, type PreImageOptions } from './preimage/pre-images';
+export { spawnLines, type SpawnOptions, type SpawnResult } from './process/spawn';
 export { buildImage } from './docker/build';
 export { dockerClient, dockerCommand, localImages, pullImage, type DockerClient } from './docker/client';
 export { ensurePublished, formatPublishSummary, type PublishOptions, type PublishOutcome } from './publish/ensure';

@@ -1,5 +1,5 @@
 import type { MzbuildContext } from '../context';
-import { runCargoBuilds, runCopy } from '../build/pre-images';
+import { runCargoBuilds, runCopy } from '../preimage/pre-images';
 import { buildImage } from '../docker/build';
 import { dockerClient, dockerCommand, pullImage } from '../docker/client';
 import type { Builders } from './execute';

@@ -1,3 +1,4 @@
+import type { DockerBuildRequest } from '../docker/build';
 import type { CargoBuild, Copy } from '../manifest';
 import type { MzbuildContext } from '../context';
 import { isUserError } from '../errors';
@@ -16,16 +17,7 @@ export interface Builders {
   pull(reference: string, onLine: (line: string) => void): Promise<void>;
 }
 
-export interface DockerBuildRequest {
-  /** Absolute path of the build context: the image directory. */
-  contextDir: string;
-  /** The Dockerfile with MZFROM rewritten; handed to docker on stdin, never written to the repository. */
-  dockerfile: string;
-  tag: string;
-  buildArgs: Record<string, string>;
-  labels: Record<string, string>;
-  platform: string;
-}
+export type { DockerBuildRequest };
 
 export interface ExecuteOptions {
   context: MzbuildContext;

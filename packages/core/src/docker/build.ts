@@ -1,7 +1,19 @@
-import type { DockerBuildRequest } from '../acquire/execute';
-import { spawnLines } from '../build/spawn';
+/** `docker build` of one image, with whichever builder this machine's client has. */
+import { spawnLines } from '../process/spawn';
 import { UserError } from '../errors';
 import type { DockerClient } from './client';
+
+/** One image's docker build: what the plan decided, in docker's terms. */
+export interface DockerBuildRequest {
+  /** Absolute path of the build context: the image directory. */
+  contextDir: string;
+  /** The Dockerfile with MZFROM rewritten; handed to docker on stdin, never written to the repository. */
+  dockerfile: string;
+  tag: string;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  platform: string;
+}
 
 /**
  * `docker build` of one image, the Dockerfile on stdin (it is never written into the

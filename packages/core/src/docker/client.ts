@@ -1,4 +1,4 @@
-import { spawnLines } from '../build/spawn';
+import { spawnLines } from '../process/spawn';
 import { UserError } from '../errors';
 
 /**

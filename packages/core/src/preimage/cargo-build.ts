@@ -6,7 +6,7 @@ import { UserError } from '../errors';
 import type { CargoBuild } from '../manifest';
 import { checkDistinct, ignoreLine, manifestOf, pathInside, type OutputPath } from './outputs';
 import { CargoFailureScanner, crossLinkerAdvice, type CargoFailure } from './rust-failures';
-import { shellQuote, spawnLines } from './spawn';
+import { shellQuote, spawnLines } from '../process/spawn';
 import { hostArchOf } from './strip';
 
 export interface CargoBuildRequest {

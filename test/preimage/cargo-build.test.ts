@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { runCargoBuilds, type CargoBuildRequest, type PreImageOptions } from '../../packages/core/src/build/pre-images';
+import { runCargoBuilds, type CargoBuildRequest, type PreImageOptions } from '../../packages/core/src/preimage/pre-images';
 import type { FingerprintConfig } from '../../packages/core/src/config';
 import { loadRepository } from '../../packages/core/src/repository';
 import { cargoStep, elfSections, ToolDir } from '../support/build-tools';

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCargoBuilds, type PreImageOptions } from '../../packages/core/src/build/pre-images';
+import { runCargoBuilds, type PreImageOptions } from '../../packages/core/src/preimage/pre-images';
 import type { FingerprintConfig } from '../../packages/core/src/config';
 import { cargoStep, ToolDir } from '../support/build-tools';
 import { crate, GitRepo, image } from '../support/git-repo';

@@ -1,6 +1,6 @@
 import type { Arch } from '../config';
 import { UserError } from '../errors';
-import { onPath, shellQuote, spawnLines } from './spawn';
+import { onPath, shellQuote, spawnLines } from '../process/spawn';
 
 /** What mzbuild runs on each binary: `strip --strip-debug`, or with `strip: false` only drop the pubnames sections. */
 export function stripArgs(strip: boolean): { tool: 'strip' | 'objcopy'; args: string[] } {

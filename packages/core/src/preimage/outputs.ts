@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { UserError } from '../errors';
 import { runGit } from '../git';
-import { spawnLines } from './spawn';
+import { spawnLines } from '../process/spawn';
 
 /**
  * A file or directory a pre-image writes into an image directory. Outputs must be ignored by git

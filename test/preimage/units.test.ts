@@ -6,10 +6,10 @@ import {
   planCargoBuild,
   targetDirectory,
   tripleDirOf,
-} from '../../packages/core/src/build/cargo-build';
-import { checkDistinct, pathInside, type OutputPath } from '../../packages/core/src/build/outputs';
-import { CargoFailureScanner, linkerVariable, stripAnsi } from '../../packages/core/src/build/rust-failures';
-import { binutilsFor, stripArgs } from '../../packages/core/src/build/strip';
+} from '../../packages/core/src/preimage/cargo-build';
+import { checkDistinct, pathInside, type OutputPath } from '../../packages/core/src/preimage/outputs';
+import { CargoFailureScanner, linkerVariable, stripAnsi } from '../../packages/core/src/preimage/rust-failures';
+import { binutilsFor, stripArgs } from '../../packages/core/src/preimage/strip';
 import type { CargoWorkspace, Crate } from '../../packages/core/src/cargo';
 import type { FingerprintConfig } from '../../packages/core/src/config';
 import { UserError } from '../../packages/core/src/errors';

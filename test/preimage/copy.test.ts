@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { runCopy } from '../../packages/core/src/build/pre-images';
+import { runCopy } from '../../packages/core/src/preimage/pre-images';
 import { listVisibleFiles } from '../../packages/core/src/git';
 import type { Copy } from '../../packages/core/src/manifest';
 import { copyStep } from '../support/build-tools';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync, chmodSync, mkdirSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../packages/core/src/errors';
-import { onPath, shellQuote, spawnLines, type OutputStream } from '../../packages/core/src/build/spawn';
+import { onPath, shellQuote, spawnLines, type OutputStream } from '../../packages/core/src/process/spawn';
 
 const node = process.execPath;
 
