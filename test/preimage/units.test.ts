@@ -1,12 +1,6 @@
-import {
-  cargoBuildArgs,
-  cargoEnv,
-  CargoMessageReader,
-  packageNameOf,
-  planCargoBuild,
-  targetDirectory,
-  tripleDirOf,
-} from '../../packages/core/src/preimage/cargo-build';
+import { cargoBuildArgs, cargoEnv, targetDirectory } from '../../packages/core/src/preimage/cargo-command';
+import { CargoMessageReader, packageNameOf, tripleDirOf } from '../../packages/core/src/preimage/cargo-messages';
+import { planCargoBuild } from '../../packages/core/src/preimage/cargo-plan';
 import { checkDistinct, pathInside, type OutputPath } from '../../packages/core/src/preimage/outputs';
 import { CargoFailureScanner, linkerVariable, stripAnsi } from '../../packages/core/src/preimage/rust-failures';
 import { binutilsFor, stripArgs } from '../../packages/core/src/preimage/strip';

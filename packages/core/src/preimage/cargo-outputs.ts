@@ -1,24 +1,14 @@
+/** After the one cargo build: each image's binaries and examples copied in and stripped, and its `extract` files taken from build scripts' OUT_DIRs. */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { UserError } from '../errors';
-import {
-  displayPath,
-  PROFILE_DIRS,
-  targetDirectory,
-  tripleDirOf,
-  type CargoArtifacts,
-  type CargoBuildCommand,
-  type CargoRunOptions,
-  type ImageCargoPlan,
-} from './cargo-build';
+import { displayPath, PROFILE_DIRS, targetDirectory, type CargoBuildCommand, type CargoRunOptions } from './cargo-command';
+import { tripleDirOf, type CargoArtifacts } from './cargo-messages';
+import type { ImageCargoPlan } from './cargo-plan';
 import { installFile, replaceWithCopy } from './copy';
 import { ignoredPaths, ignoreLine } from './outputs';
 import { stripBinaries } from './strip';
 
-/**
- * After the one cargo build: each image takes its binaries and examples (copied in, stripped) and
- * the files its `extract` names from build scripts' OUT_DIRs.
- */
 /** Copies an image's binaries and examples in (mode 755), strips them, and extracts from OUT_DIRs. */
 export async function installCargoOutputs(
   image: ImageCargoPlan,

@@ -1,16 +1,12 @@
 import type { Copy } from '../manifest';
-import {
-  lazyWorkspace,
-  planCargoBuild,
-  runCargo,
-  type CargoBuildRequest,
-  type CargoRunOptions,
-} from './cargo-build';
+import { lazyWorkspace, type CargoBuildRequest, type CargoRunOptions } from './cargo-command';
+import { planCargoBuild } from './cargo-plan';
+import { runCargo } from './cargo-run';
 import { installCargoOutputs } from './cargo-outputs';
 import { runCopyStep } from './copy';
 import { checkOutputsIgnored } from './outputs';
 
-export type { CargoBuildRequest } from './cargo-build';
+export type { CargoBuildRequest } from './cargo-command';
 
 /**
  * How pre-images run. `root` is the repository root (absolute); `config` gives the profile and
