@@ -20,7 +20,7 @@
  * both tarballs as `file:` dependencies before that: @mzbuild/nx depends on @mzbuild/core, which
  * is not on the registry either, and npm must find it in the workspace.
  *
- * Commands run with a clean environment: no `npm_*` variables of an enclosing `npm test`, no
+ * Commands run with a clean environment: none of what an enclosing `npm test` sets for its script, no
  * PATH entry inside this repository (its node_modules/.bin has nx and mzimage), no CI or
  * MZBUILD_* variables unless given, and PATH starting with a directory whose `node` is the chosen
  * Node, so that what nx itself starts (`npm`, `npx nx`) runs on that Node too.
@@ -33,6 +33,12 @@ const { delimiter, dirname, isAbsolute, join, relative, resolve } = require('nod
 
 const REPO_ROOT = resolve(__dirname, '..');
 const DEFAULT_NX = require(join(REPO_ROOT, 'package.json')).devDependencies.nx;
+/**
+ * What `npm run` (or `npm test`) adds for its script: the package, the lifecycle, and the few
+ * settings npm passes down about the project it runs in. The user's own `npm_config_*` (a
+ * registry, a cache) stay.
+ */
+const NPM_SCRIPT_ENV = /^npm_(package_|lifecycle_|execpath$|node_execpath$|command$|config_(local_prefix|user_agent|npm_version|node_gyp|call)$)/i;
 /** `.gitignore` of the workspace. */
 const GITIGNORE = 'node_modules\n.nx\ntarget\ndist\n';
 
@@ -87,7 +93,7 @@ function inside(path, dir) {
 function cleanEnv(env = {}, node = process.execPath) {
   const out = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^npm_/i.test(key) || key === 'INIT_CWD' || key === 'NODE' || key === 'CI' || key.startsWith('MZBUILD_') || key.startsWith('NX_')) continue;
+    if (NPM_SCRIPT_ENV.test(key) || key === 'INIT_CWD' || key === 'NODE' || key === 'CI' || key.startsWith('MZBUILD_') || key.startsWith('NX_')) continue;
     if (key === 'CARGO_TARGET_DIR') continue;
     out[key] = value;
   }
