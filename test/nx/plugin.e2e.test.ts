@@ -9,7 +9,7 @@ import { NxWorkspace } from '../support/nx-workspace';
  *   server builds bin `server` (crate server → common); tool builds bin `tool` (crate tool → util).
  */
 let ws: NxWorkspace;
-const IMAGES = ['base', 'other', 'server', 'tool', 'top'];
+const IMAGES = ['base', 'docs', 'extra', 'other', 'server', 'tool', 'top'];
 
 beforeAll(() => {
   ws = new NxWorkspace();
@@ -24,6 +24,11 @@ beforeAll(() => {
     ...image('images/top', 'top', 'MZFROM server AS s\nFROM scratch\n'),
     ...image('images/other', 'other', 'MZFROM base\n'),
     ...image('images/tool', 'tool', 'FROM scratch\n', 'pre-image:\n  - type: cargo-build\n    bin: tool\n'),
+    'crates/util/mzcompose.py': '# composition, left out of crate inputs\n',
+    ...image('images/base/extra', 'extra', 'FROM scratch\n'),
+    ...image('images/docs', 'docs', 'FROM scratch\nCOPY site /site\n', "pre-image:\n  - type: copy\n    source: docs-src\n    destination: site\n    matching: '*.md'\n"),
+    'images/docs/.gitignore': '/site\n',
+    'docs-src/guide.md': '# Guide\n',
     'README.md': '# A workspace\n',
   });
   ws.commit();
@@ -89,6 +94,9 @@ describe('nx affected -t docker-build (task-level, Nx 24 default)', () => {
     ['Cargo.lock', 'Cargo.lock', ['server', 'tool', 'top']],
     ['a file of a base image', 'images/base/Dockerfile', ['base', 'other', 'server', 'top']],
     ['a README outside every input', 'README.md', []],
+    ['a file that a copy pre-image copies', 'docs-src/guide.md', ['docs']],
+    ['a file of an image nested in the directory of another', 'images/base/extra/Dockerfile', ['extra']],
+    ['an mzcompose.py in a crate, which mzbuild leaves out', 'crates/util/mzcompose.py', []],
   ])('selects exactly the images whose inputs contain %s', (_what, file, expected) => {
     expect(imagesUsing(file)).toEqual(expected);
     expect(affected(file)).toEqual(expected);

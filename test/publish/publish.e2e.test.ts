@@ -67,10 +67,26 @@ async function layerReads(): Promise<string[]> {
   return proxy.requests.filter((r) => r.method === 'GET' && layers.has(r.path.split('/').pop()!)).map((r) => r.path);
 }
 
+it('with --dry-run, prints the plan and writes nothing', async () => {
+  proxy.clear();
+  const dry = await cli('ensure', '--all', '--dry-run');
+  expect(dry.status).toBe(0);
+  expect(dry.stdout.split('\n').map((line) => line.split(/ +/).slice(0, 2).join(' '))).toEqual(['base push', 'mid push', 'top push', '']);
+  expect(dry.stdout).toMatch(/^base +push +\S+base:mzbuild-\S+ \(built first\)$/m);
+  const plan = JSON.parse((await cli('ensure', '--all', '--dry-run', '--json')).stdout);
+  expect(plan.entries.map((e: { name: string; action: string }) => `${e.name} ${e.action}`)).toEqual(['base push', 'mid push', 'top push']);
+  expect(plan.acquire.map((e: { name: string; action: string }) => `${e.name} ${e.action}`)).toEqual(['base build', 'mid build', 'top build']);
+  expect(proxy.writes()).toEqual([]);
+});
+
 it('publishes every image once; publishing again writes nothing', async () => {
+  proxy.clear();
   const first = await cli('ensure', '--all');
   expect(first.status).toBe(0);
   expect(first.stdout).toMatch(/3 pushed/);
+  // Each fingerprint tag is asked about once: publishing plans, builds included, from one batch of checks.
+  const asked = proxy.requests.filter((r) => r.method === 'HEAD' && r.path.includes('/manifests/mzbuild-')).map((r) => r.path);
+  expect(asked.sort()).toEqual(Object.values(await references()).map((reference) => `/v2/${reference.split('/').slice(1).join('/').replace(':', '/manifests/')}`).sort());
   for (const reference of Object.values(await references())) expect((await manifest(reference)).status).toBe(200);
 
   proxy.clear();

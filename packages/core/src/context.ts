@@ -1,22 +1,42 @@
+/**
+ * The session of one command or one Nx batch: the repository, its configuration and resolver,
+ * and the environment, warnings, registry client and docker command that everything below uses.
+ * It is made once, by the CLI or an executor, and passed down; nothing below re-reads
+ * `process.env` or makes a registry client of its own.
+ */
 import { readPluginOptions, resolveConfig, type Config, type SharedOptions } from './config';
+import { dockerCommand } from './docker/client';
 import { startHashWorker } from './file-hasher';
 import { HashCache } from './hash-cache';
 import { Resolver } from './fingerprint';
 import { originUrl, repositoryRoot } from './git';
+import { RegistryClient } from './registry/client';
 import { loadRepository, type Repository } from './repository';
 
-/** A repository, the configuration to resolve it with, and a resolver: what every command starts from. */
 export interface MzbuildContext {
   repository: Repository;
   config: Config;
   resolver: Resolver;
+  /** The environment of this run: configuration, credentials, and what child processes get. */
+  env: NodeJS.ProcessEnv;
+  /** Tells the user something went wrong that the run works around (a registry that cannot be asked). */
+  warn: (message: string) => void;
+  /** The run's registry client, made on first use (it loads undici), with its connections and tokens. */
+  registry: () => RegistryClient;
+  /** The docker command for plain commands (images, pull, push, tag, run): `$MZBUILD_DOCKER` or `docker`. */
+  docker: string;
+  /** Closes the registry client's connections, if one was made. */
+  close: () => Promise<void>;
 }
 
 export interface ContextOptions {
   cwd: string;
   /** Flags or executor options; they override everything else. */
   flags?: SharedOptions;
+  /** Default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Default: nothing is said. */
+  warn?: (message: string) => void;
   /** The plugin's options; read from the nearest nx.json when not given. */
   pluginOptions?: SharedOptions;
   /** Hash large batches of inputs on a second thread as well. */
@@ -26,8 +46,9 @@ export interface ContextOptions {
 }
 
 export async function loadContext(options: ContextOptions): Promise<MzbuildContext> {
+  const env = options.env ?? process.env;
   const root = await repositoryRoot(options.cwd);
-  const cache = options.persistentCache ? HashCache.forRepository(root, options.env ?? process.env) : undefined;
+  const cache = options.persistentCache ? HashCache.forRepository(root, env) : undefined;
   // A thread takes ~40 ms to start: where nothing is cached yet (a first run, with every input to
   // read), start it now, so that it is ready by the time the inputs are known.
   const hashingThread = options.hashingThread && !cache?.size ? startHashWorker() : options.hashingThread;
@@ -36,10 +57,21 @@ export async function loadContext(options: ContextOptions): Promise<MzbuildConte
     loadRepository(root),
     resolveConfig({
       flags: options.flags,
-      env: options.env,
+      env,
       pluginOptions: options.pluginOptions ?? readPluginOptions(options.cwd, root),
       originUrl: () => originUrl(root),
     }),
   ]);
-  return { repository, config, resolver: new Resolver(repository, { cache, hashingThread }) };
+  const warn = options.warn ?? (() => undefined);
+  let client: RegistryClient | undefined;
+  return {
+    repository,
+    config,
+    resolver: new Resolver(repository, { cache, hashingThread }),
+    env,
+    warn,
+    registry: () => (client ??= new RegistryClient({ env, warn })),
+    docker: dockerCommand(env),
+    close: async () => client?.close(),
+  };
 }

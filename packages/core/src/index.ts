@@ -10,6 +10,7 @@ export { isUserError, located, UserError } from './errors';
 export { Resolver, type ResolvedImage } from './fingerprint';
 export { listVisibleFiles, nearestRepositoryRoot, repositoryRoot } from './git';
 export { InputIndex } from './inputs';
+export { CARGO_SHARED_INPUTS, CRATE_LEFT_OUT, imageInputRules, type InputRules } from './input-rules';
 export * from './manifest';
 export {
   dependencyOrder,
@@ -24,9 +25,12 @@ export {
 export * from './registry';
 export {
   acquireImages,
+  carryOut,
   formatPlan,
   formatSummary,
   planImages,
+  planResolved,
+  refusalMessage,
   type AcquireOptions,
   type Action,
   type Outcome,
@@ -37,5 +41,6 @@ export { runCargoBuilds, runCopy, type CargoBuildRequest, type PreImageOptions }
 export { spawnLines, type SpawnOptions, type SpawnResult } from './process/spawn';
 export { buildImage } from './docker/build';
 export { dockerClient, dockerCommand, localImages, pullImage, type DockerClient } from './docker/client';
-export { ensurePublished, formatPublishSummary, type PublishOptions, type PublishOutcome } from './publish/ensure';
+export { ensurePublished, formatPublishSummary, publish, type PublishOptions, type PublishOutcome } from './publish/ensure';
+export { formatPublishPlan, planPublish, type PublishAction, type PublishEntry, type PublishPlan } from './publish/plan';
 export { isVersionTag, publishMultiArch, type MultiArchResult } from './publish/multiarch';

@@ -1,7 +1,9 @@
+/** Selecting each image's input files from the repository's one listing of git-visible files. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cratesOfStep } from './cargo';
 import { UserError } from './errors';
+import { CARGO_SHARED_INPUTS, CRATE_LEFT_OUT } from './input-rules';
 import type { CargoBuild, Copy, PreImage } from './manifest';
 import { normaliseDir, partitionByLongestPrefix, sortUtf8 } from './paths';
 import { matchesPathspec } from './pathspec';
@@ -9,7 +11,8 @@ import type { Image, Repository } from './repository';
 
 /**
  * The input files of images (spec §1), each set computed once per repository: the image contexts
- * and the crates are partitioned from the one listing of git-visible files.
+ * and the crates are partitioned from the one listing of git-visible files. What is an input is
+ * described once, in input-rules.ts; this is the fast way of selecting it from the listing.
  */
 export class InputIndex {
   private contexts?: Map<string, string[]>;
@@ -48,13 +51,14 @@ export class InputIndex {
     return step.type === 'cargo-build' ? this.cargoInputs(image, step) : this.copyInputs(step);
   }
 
-  /** Files shared by every Rust image: `ci/builder/**`, `Cargo.toml`, `Cargo.lock` and `.cargo/config`. */
+  /** Files shared by every Rust image (CARGO_SHARED_INPUTS): `ci/builder/**`, `Cargo.toml`, `Cargo.lock` and `.cargo/config`. */
   sharedCargoInputs(): string[] {
     if (!this.cargoShared) {
-      const shared = this.repository.files.filter((f) => f.startsWith('ci/builder/'));
+      const trees = CARGO_SHARED_INPUTS.trees.map((dir) => `${dir}/`);
+      const shared = this.repository.files.filter((f) => trees.some((tree) => f.startsWith(tree)));
       // Added without asking git, as mzbuild does: they are inputs even when ignored.
-      shared.push('Cargo.toml', 'Cargo.lock');
-      if (existsSync(join(this.repository.root, '.cargo/config'))) shared.push('.cargo/config');
+      shared.push(...CARGO_SHARED_INPUTS.files);
+      for (const file of CARGO_SHARED_INPUTS.ifPresent) if (existsSync(join(this.repository.root, file))) shared.push(file);
       this.cargoShared = shared;
     }
     return this.cargoShared;
@@ -73,7 +77,7 @@ export class InputIndex {
       const workspace = this.repository.cargo();
       const dirs = new Set(workspace.crateDirs);
       // mzbuild leaves `<crate>/mzcompose` and `<crate>/mzcompose.py` out of crate inputs.
-      const excluded = workspace.crateDirs.flatMap((d) => [`${d}/mzcompose`, `${d}/mzcompose.py`]);
+      const excluded = workspace.crateDirs.flatMap((d) => CRATE_LEFT_OUT.map((path) => `${d}/${path}`));
       const kept = this.repository.files.filter(
         (f) => !f.includes('mzcompose') || !excluded.some((e) => f === e || f.startsWith(`${e}/`)),
       );

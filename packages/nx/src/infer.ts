@@ -23,9 +23,9 @@ export function infer(manifestFiles: readonly string[], rawOptions: unknown, wor
   const toWorkspace = (path: string) => (fromGit === '' ? path : relative(fromGit, path));
   try {
     const graph = loadImageGraph(gitRoot, manifestFiles.map(toGit).filter(isImageManifest));
-    const needsCargo = graph.images.some((image) => image.manifest.preImages.some((step) => step.type === 'cargo-build'));
+    // The Cargo workspace is read only if an image has a cargo-build pre-image.
     const results: CreateNodesResultArray = graph.images.map((image) => {
-      const project = imageProject(image, needsCargo ? graph.cargo : undefined, options, toWorkspace);
+      const project = imageProject(image, graph, options, toWorkspace);
       return [toWorkspace(`${image.dir}/mzbuild.yml`), { projects: { [project.root]: project } }];
     });
     return { results, warnings: graph.warnings };

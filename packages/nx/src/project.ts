@@ -1,4 +1,4 @@
-import { CONFIG_ENV, cratesOfStep, PLUGIN_NAME, type CargoWorkspace, type Image } from '@mzbuild/core';
+import { cratesOfStep, imageInputRules, PLUGIN_NAME, type CargoWorkspace, type Image, type ImageGraph } from '@mzbuild/core';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import { projectNameOf, type NormalizedOptions } from './options';
 
@@ -23,12 +23,12 @@ export const IMAGE_INPUT = 'mzbuildImage';
  */
 export function imageProject(
   image: Image,
-  cargo: (() => CargoWorkspace) | undefined,
+  graph: Pick<ImageGraph, 'images' | 'cargo'>,
   options: NormalizedOptions,
   toWorkspace: (path: string) => string,
 ): ProjectConfiguration {
-  const crates = cargoCrates(image, cargo);
-  const inputs = imageInputs(image, crates, cargo, toWorkspace);
+  const crates = cargoCrates(image, graph.cargo);
+  const inputs = imageInputs(image, graph, toWorkspace);
   const { targets: names } = options;
   const metadata: ImageMetadata = {
     image: image.name,
@@ -80,40 +80,34 @@ export function imageProject(
   };
 }
 
-function cargoCrates(image: Image, cargo: (() => CargoWorkspace) | undefined): string[] {
+function cargoCrates(image: Image, cargo: () => CargoWorkspace): string[] {
   const dirs = new Set<string>();
   for (const step of image.manifest.preImages) {
-    if (step.type !== 'cargo-build' || !cargo) continue;
+    if (step.type !== 'cargo-build') continue;
     for (const crate of cratesOfStep(cargo(), step, `${image.dir}/mzbuild.yml`)) dirs.add(crate.dir);
   }
   return [...dirs].sort();
 }
 
 /**
- * The image's inputs as Nx filesets, mirroring the fingerprint (spec §1): its directory, the
- * directories of its crates (without nested crates and mzcompose files, which mzbuild leaves out),
- * the shared Cargo inputs, and the variables that salt the fingerprint.
+ * The image's inputs as Nx filesets, translated from core's description of what the fingerprint
+ * reads (imageInputRules): its directory, the directories of its crates, the shared Cargo inputs
+ * and its copy pre-images' sources, less what the fingerprint leaves out, and the variables that
+ * salt it. Nx takes a `!` pattern away from every fileset of the input, so a left-out path that
+ * holds one of the image's own trees is not negated: its files are inputs through that tree.
+ * A copy pre-image's git pathspec becomes its whole source directory: more images affected, never fewer.
  */
-function imageInputs(
-  image: Image,
-  crates: string[],
-  cargo: (() => CargoWorkspace) | undefined,
-  toWorkspace: (path: string) => string,
-): InputDefinition[] {
-  const ws = (path: string) => `{workspaceRoot}/${toWorkspace(path)}`;
-  const inputs: InputDefinition[] = ['{projectRoot}/**/*'];
-  const ownedByImage = (dir: string) => image.dir === dir || image.dir.startsWith(`${dir}/`);
-  if (crates.length > 0 && cargo) {
-    const allCrates = cargo().crateDirs;
-    for (const dir of crates) {
-      inputs.push(`${ws(dir)}/**/*`);
-      const nested = allCrates.filter((other) => other.startsWith(`${dir}/`) && !crates.includes(other));
-      const left = [`${dir}/mzcompose`, ...nested];
-      for (const out of left.filter((d) => !ownedByImage(d))) inputs.push(`!${ws(out)}/**/*`, `!${ws(out)}`);
-      if (!ownedByImage(dir)) inputs.push(`!${ws(`${dir}/mzcompose.py`)}`);
-    }
-    inputs.push(ws('Cargo.toml'), ws('Cargo.lock'), `${ws('ci/builder')}/**/*`, ws('.cargo/config'));
+function imageInputs(image: Image, graph: Pick<ImageGraph, 'images' | 'cargo'>, toWorkspace: (path: string) => string): InputDefinition[] {
+  const ws = (path: string) => (path === image.dir ? '{projectRoot}' : `{workspaceRoot}/${toWorkspace(path)}`);
+  const rules = imageInputRules(image, graph);
+  const holdsATree = (path: string) => rules.trees.some(({ dir }) => dir === path || dir.startsWith(`${path}/`));
+  const inputs: InputDefinition[] = [];
+  for (const { dir } of rules.trees) inputs.push(`${ws(dir)}/**/*`);
+  for (const { dir } of rules.selections) inputs.push(dir === '' ? '{workspaceRoot}/**/*' : `${ws(dir)}/**/*`);
+  for (const file of rules.files) inputs.push(ws(file));
+  for (const path of new Set(rules.trees.flatMap(({ except }) => except))) {
+    if (!holdsATree(path)) inputs.push(`!${ws(path)}/**/*`, `!${ws(path)}`);
   }
-  for (const env of CONFIG_ENV) inputs.push({ env });
+  for (const env of rules.env) inputs.push({ env });
   return inputs;
 }

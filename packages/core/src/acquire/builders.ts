@@ -1,12 +1,13 @@
+/** The real cargo, copy, docker build and docker pull that carrying out a plan uses (tests give recording ones). */
 import type { MzbuildContext } from '../context';
 import { runCargoBuilds, runCopy } from '../preimage/pre-images';
 import { buildImage } from '../docker/build';
-import { dockerClient, dockerCommand, pullImage } from '../docker/client';
+import { dockerClient, pullImage } from '../docker/client';
 import type { Builders } from './execute';
 
 /** The real cargo, copy, docker build and docker pull, for executePlan. */
-export function realBuilders(context: MzbuildContext, env: NodeJS.ProcessEnv): Builders {
-  const { repository, config } = context;
+export function realBuilders(context: MzbuildContext): Builders {
+  const { repository, config, env } = context;
   const preImageOptions = (onOutput: (line: string) => void) => ({
     root: repository.root,
     config,
@@ -20,6 +21,6 @@ export function realBuilders(context: MzbuildContext, env: NodeJS.ProcessEnv): B
     cargo: (requests, onLine) => runCargoBuilds(requests, preImageOptions(onLine)),
     copy: (image, step, onLine) => runCopy(image.dir, step, { ...preImageOptions(onLine), files: repository.files }),
     dockerBuild: async (request, onLine) => buildImage(await dockerClient(env), request, onLine, env),
-    pull: (reference) => pullImage(dockerCommand(env), reference, env),
+    pull: (reference) => pullImage(context.docker, reference, env),
   };
 }

@@ -1,8 +1,10 @@
+/** Acquiring images for the local engine: the plan (local, registry, build, refused), then carrying it out. */
 import type { MzbuildContext } from '../context';
 import { envIsTruthy } from '../config';
-import { dockerCommand, localImages } from '../docker/client';
+import { localImages } from '../docker/client';
+import type { ResolvedImage } from '../fingerprint';
 import { runGit } from '../git';
-import { RegistryClient } from '../registry/client';
+import type { Existence } from '../registry/client';
 import type { Image } from '../repository';
 import { executePlan, type Builders } from './execute';
 import { makePlan, type PlanEntry } from './plan';
@@ -13,9 +15,6 @@ export { formatPlan, refusalMessage, type Action, type PlanEntry } from './plan'
 export { formatSummary, type Outcome } from './summary';
 
 export interface AcquireOptions {
-  env?: NodeJS.ProcessEnv;
-  /** One line per registry that could not be asked. */
-  warn?: (message: string) => void;
   /**
    * Allow building publishable images that the registry lacks in CI, for all images or image by
    * image; where it is undefined, MZBUILD_ALLOW_LOCAL_BUILD decides.
@@ -25,18 +24,28 @@ export interface AcquireOptions {
 
 /** The plan for the targets and everything they build on: local, registry or build, decided in one batch. */
 export async function planImages(context: MzbuildContext, targets: Image[], options: AcquireOptions = {}): Promise<PlanEntry[]> {
-  const env = options.env ?? process.env;
   const { config, resolver } = context;
   const resolved = await resolver.resolve(targets, config);
   resolver.saveCache();
   // The registry is asked every time: a remembered "it exists" goes stale when a retention policy
   // deletes a tag, and one HEAD per image is cheap beside the pull or build that follows.
-  const registry = config.registry ? new RegistryClient({ env, warn: options.warn }) : undefined;
+  const checkRegistry = config.registry ? (references: string[]) => context.registry().checkExistence(references) : undefined;
+  return planResolved(context, resolved, options, checkRegistry);
+}
+
+/** The plan of images already resolved, with the registry asked through `checkRegistry` (publishing answers from what it asked). */
+export async function planResolved(
+  context: MzbuildContext,
+  resolved: ResolvedImage[],
+  options: AcquireOptions,
+  checkRegistry: ((references: string[]) => Promise<Map<string, Existence>>) | undefined,
+): Promise<PlanEntry[]> {
+  const { env } = context;
   const allowedByEnv = envIsTruthy(env['MZBUILD_ALLOW_LOCAL_BUILD']);
   const allowLocalBuild = options.allowLocalBuild;
   return makePlan(resolved, {
-    localImages: await localImages(dockerCommand(env), env),
-    checkRegistry: registry && ((references) => registry.checkExistence(references)),
+    localImages: await localImages(context.docker, env),
+    ...(checkRegistry ? { checkRegistry } : {}),
     ci: envIsTruthy(env['CI']),
     allowLocalBuild: typeof allowLocalBuild === 'function' ? (name) => allowLocalBuild(name) ?? allowedByEnv : (allowLocalBuild ?? allowedByEnv),
   });
@@ -56,17 +65,20 @@ export async function acquireImages(
   targets: Image[],
   options: RunOptions,
 ): Promise<{ plan: PlanEntry[]; outcomes: Outcome[] }> {
-  const env = options.env ?? process.env;
   const plan = await planImages(context, targets, options);
-  const outcomes = await executePlan(plan, {
+  return { plan, outcomes: await carryOut(context, plan, options) };
+}
+
+/** Pulls and builds what a plan says, as soon as each image's dependencies are there. */
+export async function carryOut(context: MzbuildContext, plan: PlanEntry[], options: Omit<RunOptions, keyof AcquireOptions>): Promise<Outcome[]> {
+  return executePlan(plan, {
     context,
-    builders: options.builders ?? realBuilders(context, env),
+    builders: options.builders ?? realBuilders(context),
     pull: options.pull ?? true,
     parallel: options.parallel ?? 2,
     onLine: options.onLine,
     revision: plan.some((e) => e.action === 'build') ? await gitRevision(context.repository.root) : 'unknown',
   });
-  return { plan, outcomes };
 }
 
 /** The commit the images are built from, for their labels; `unknown` before the first commit. */

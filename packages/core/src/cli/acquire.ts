@@ -1,35 +1,38 @@
 import { spawnSync } from 'node:child_process';
 import { acquireImages, formatPlan, formatSummary, planImages, refusalMessage } from '../acquire';
 import type { MzbuildContext } from '../context';
-import { dockerCommand } from '../docker/client';
 import { findImages, type Repository } from '../repository';
 import { ensurePublished, formatPublishSummary } from '../publish/ensure';
+import { formatPublishPlan, planPublish } from '../publish/plan';
 import { publishMultiArch } from '../publish/multiarch';
-import { RegistryClient } from '../registry/client';
 import type { Invocation } from './args';
 
-/** `plan`, `acquire` and `run`: they talk to the registry and the engine, and may take a while. */
+/** `plan`, `acquire`, `run`, `ensure`, `publish-multiarch`: they talk to the registry and the engine, and may take a while. */
 export async function runImageCommand(context: MzbuildContext, invocation: Invocation): Promise<number> {
   const { repository } = context;
   const targets = invocation.all ? repository.images : findImages(repository, invocation.images);
-  const warn = (message: string) => process.stderr.write(`mzimage: warning: ${message}\n`);
-
   if (invocation.command === 'ensure') {
-    const outcomes = await ensurePublished(context, targets, { warn, onLine: prefixed(repository) });
+    if (invocation.dryRun) {
+      const plan = await planPublish(context, targets);
+      process.stdout.write(invocation.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPublishPlan(plan));
+      return 0;
+    }
+    const outcomes = await ensurePublished(context, targets, { onLine: prefixed(repository) });
     process.stdout.write(invocation.json ? `${JSON.stringify(outcomes, null, 2)}\n` : formatPublishSummary(outcomes));
     return outcomes.some((o) => o.result === 'failed' || o.result === 'skipped') ? 1 : 0;
   }
 
   if (invocation.command === 'publish-multiarch') {
-    const client = new RegistryClient({ warn });
-    const results = await publishMultiArch(context, targets, invocation.tag!, client, { force: invocation.force });
+    const { force, dryRun } = invocation;
+    const results = await publishMultiArch(context, targets, invocation.tag!, context.registry(), { force, dryRun });
+    const written = (r: (typeof results)[number]) => (dryRun ? `would write ${r.references.join(', ')}` : r.references.join(', '));
     if (invocation.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-    else for (const r of results) process.stdout.write(`${r.name}\t${r.skipped ? `skipped: ${r.skipped}` : r.references.join(', ')}\n`);
+    else for (const r of results) process.stdout.write(`${r.name}\t${r.skipped ? `skipped: ${r.skipped}` : written(r)}\n`);
     return 0;
   }
 
   if (invocation.command === 'plan') {
-    const plan = await planImages(context, targets, { warn });
+    const plan = await planImages(context, targets);
     process.stdout.write(invocation.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
     const refused = plan.filter((e) => e.action === 'refused').map((e) => e.reference);
     if (refused.length === 0) return 0;
@@ -37,7 +40,7 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
     return 1;
   }
 
-  const { plan, outcomes } = await acquireImages(context, targets, { warn, pull: invocation.pull, onLine: prefixed(repository) });
+  const { plan, outcomes } = await acquireImages(context, targets, { pull: invocation.pull, onLine: prefixed(repository) });
   const failed = outcomes.some((o) => o.result === 'failed' || o.result === 'skipped');
   if (invocation.command === 'acquire' || failed) {
     const summary = invocation.json ? `${JSON.stringify(outcomes, null, 2)}\n` : formatSummary(outcomes);
@@ -48,7 +51,7 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
   // run: the image is there; hand the terminal to the container.
   const reference = plan.find((e) => e.name === invocation.images[0])!.reference;
   const tty = process.stdin.isTTY && process.stdout.isTTY ? ['--interactive', '--tty'] : [];
-  const result = spawnSync(dockerCommand(), ['run', '--rm', '--init', ...tty, reference, ...invocation.runArgs], { stdio: 'inherit' });
+  const result = spawnSync(context.docker, ['run', '--rm', '--init', ...tty, reference, ...invocation.runArgs], { stdio: 'inherit' });
   return result.status ?? 1;
 }
 

@@ -34,6 +34,8 @@ options:
   --transitive                      include the inputs of dependencies (describe)
   --no-pull                         only check that registry images exist (acquire)
   --force                           move a version tag that exists (publish-multiarch)
+  --dry-run                         check and print what would be written, write nothing (ensure,
+                                    publish-multiarch)
   --json                            machine-readable output
   -h, --help                        this text
   -V, --version                     the version of mzimage
@@ -50,6 +52,8 @@ export interface Invocation {
   json: boolean;
   pull: boolean;
   force: boolean;
+  /** ensure and publish-multiarch: plan and print, write nothing. */
+  dryRun: boolean;
   /** For publish-multiarch: the tag to put the indexes under. */
   tag?: string;
   flags: SharedOptions;
@@ -100,6 +104,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
         json: { type: 'boolean' },
         'no-pull': { type: 'boolean' },
         force: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -135,6 +140,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
     json: values.json ?? false,
     pull: !values['no-pull'],
     force: values.force ?? false,
+    dryRun: values['dry-run'] ?? false,
     ...(tag === undefined ? {} : { tag }),
     flags,
     runArgs,
@@ -143,8 +149,9 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
   return invocation;
 }
 
-function checkImageArguments({ command, images, all, tag }: Invocation): void {
+function checkImageArguments({ command, images, all, tag, dryRun }: Invocation): void {
   if (command === 'publish-multiarch' && tag === undefined) throw new UsageError('publish-multiarch needs a tag, then image names or --all');
+  if (dryRun && command !== 'ensure' && command !== 'publish-multiarch') throw new UsageError('--dry-run is for ensure and publish-multiarch');
   if (command === 'list') {
     if (images.length > 0 || all) throw new UsageError('list takes no image names');
   } else if (command === 'describe') {

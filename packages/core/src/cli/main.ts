@@ -22,7 +22,8 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
       process.stdout.write(`mzimage ${VERSION}\n`);
       return 0;
     }
-    const context = await loadContext({ cwd, flags: invocation.flags, hashingThread: true, persistentCache: true });
+    const warn = (message: string) => process.stderr.write(`mzimage: warning: ${message}\n`);
+    const context = await loadContext({ cwd, flags: invocation.flags, warn, hashingThread: true, persistentCache: true });
     for (const warning of context.repository.warnings) process.stderr.write(`mzimage: ${warning}\n`);
     if (IMAGE_COMMANDS.has(invocation.command)) return await runImageCommand(context, invocation);
     process.stdout.write(await runCommand(context, invocation));

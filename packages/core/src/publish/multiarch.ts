@@ -1,8 +1,10 @@
+/** Multi-arch indexes under release tags (mzbuild's `publish-multiarch`), written through the registry API alone. */
 import { ARCHES, imageReference, type Arch } from '../config';
 import type { MzbuildContext } from '../context';
 import { UserError } from '../errors';
 import type { Existence } from '../registry/client';
 import type { Image } from '../repository';
+import { NO_REGISTRY } from './plan';
 
 /** What assembling indexes needs from a registry client. */
 export interface IndexRegistry {
@@ -39,11 +41,11 @@ export async function publishMultiArch(
   context: MzbuildContext,
   images: Image[],
   tag: string,
-  registry: IndexRegistry,
+  registry: IndexRegistry = context.registry(),
   options: { force?: boolean; arches?: readonly Arch[]; /** Check everything, write nothing. */ dryRun?: boolean } = {},
 ): Promise<MultiArchResult[]> {
   const { config, resolver } = context;
-  if (!config.registry) throw new UserError('publishing needs a registry: pass --image-registry, set MZBUILD_REGISTRY, or the plugin option "registry"');
+  if (!config.registry) throw new UserError(NO_REGISTRY);
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) throw new UserError(`${tag} is not a valid tag: letters, digits, _ . - (up to 128, not starting with . or -)`);
   const registries = [config.registry, ...config.mirrors];
   const arches = options.arches ?? ARCHES;

@@ -1,7 +1,7 @@
 /** The docker-build executor: makes images available to the local engine, as `mzimage acquire`. */
 import { acquireImages, formatSummary } from '@mzbuild/core';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { runImageBatch, runImageTask, warnOnce, type ImageTaskOptions, type ImageWork, type TaskResult } from './image-tasks';
+import { runImageBatch, runImageTask, type ImageTaskOptions, type ImageWork, type TaskResult } from './image-tasks';
 import { runPublishes } from './run-graph';
 
 export interface DockerBuildOptions extends ImageTaskOptions {
@@ -22,7 +22,6 @@ export interface DockerBuildOptions extends ImageTaskOptions {
 const dockerBuild: ImageWork<DockerBuildOptions> = async ({ mzbuild, targets, optionsOf, tasks, context, onLine }) => {
   const publishing = runPublishes(context);
   const { outcomes } = await acquireImages(mzbuild, targets, {
-    warn: warnOnce,
     pull: (name) => optionsOf(name)?.pull ?? true,
     allowLocalBuild: (name) => optionsOf(name)?.allowLocalBuild ?? (publishing || undefined),
     parallel: Math.max(...tasks.map((task) => task.parallel ?? 2)),

@@ -60,7 +60,7 @@ async function runImages<T extends ImageTaskOptions>(work: ImageWork<T>, tasks: 
   const names = [...byImage.keys()];
   const lines = new Map<string, string[]>(names.map((name) => [name, []]));
   try {
-    const mzbuild = await loadContext({ cwd: context.root, flags: sharedOptions(tasks), persistentCache: true, hashingThread: names.length > 1 });
+    const mzbuild = await loadContext({ cwd: context.root, flags: sharedOptions(tasks), warn: warnOnce, persistentCache: true, hashingThread: names.length > 1 });
     const width = Math.max(...mzbuild.repository.images.map((i) => i.name.length), 5);
     const { results, summary } = await work({
       mzbuild,
@@ -75,6 +75,7 @@ async function runImages<T extends ImageTaskOptions>(work: ImageWork<T>, tasks: 
       },
     });
     console.log(summary);
+    await mzbuild.close();
     return new Map(
       [...tasks].map(([task, options]) => {
         const own = results.find((r) => r.name === options.image)!;

@@ -1,7 +1,7 @@
 /** The publish executor: publishes images under their fingerprint tags, as `mzimage ensure`, and moves tags. */
-import { ensurePublished, formatPublishSummary, isUserError, publishMultiArch, RegistryClient, UserError, type Image, type MzbuildContext, type PublishOutcome } from '@mzbuild/core';
+import { ensurePublished, formatPublishSummary, isUserError, publishMultiArch, UserError, type Image, type MzbuildContext, type PublishOutcome } from '@mzbuild/core';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { runImageBatch, runImageTask, warnOnce, type ImageTaskOptions, type ImageWork, type TaskResult } from './image-tasks';
+import { runImageBatch, runImageTask, type ImageTaskOptions, type ImageWork, type TaskResult } from './image-tasks';
 
 export interface PublishOptions extends ImageTaskOptions {
   /** After publishing, put under this tag an index of each image's x86_64 and aarch64 images. */
@@ -17,7 +17,7 @@ export interface PublishOptions extends ImageTaskOptions {
  * it; a task's image whose publishing failed gets no index, and fails.
  */
 const publish: ImageWork<PublishOptions> = async ({ mzbuild, targets, optionsOf, onLine }) => {
-  const outcomes = await ensurePublished(mzbuild, targets, { warn: warnOnce, onLine });
+  const outcomes = await ensurePublished(mzbuild, targets, { onLine });
   const failed = new Set(outcomes.filter((o) => o.result === 'failed' || o.result === 'skipped').map((o) => o.name));
   const indexes = await writeIndexes(mzbuild, tagGroups(targets, optionsOf), failed);
   const results: PublishOutcome[] = outcomes.map((o) => {
@@ -50,22 +50,17 @@ function tagGroups(targets: Image[], optionsOf: (name: string) => PublishOptions
 async function writeIndexes(mzbuild: MzbuildContext, groups: TagGroup[], failed: Set<string>): Promise<{ summary: string; failures: Map<string, string> }> {
   let summary = '';
   const failures = new Map<string, string>();
-  const client = new RegistryClient({ warn: warnOnce });
-  try {
-    for (const { tag, force, images } of groups) {
-      const blocked = images.filter((image) => failed.has(image.name)).map((image) => image.name);
-      try {
-        if (blocked.length > 0) throw new UserError(`no index under ${tag}: ${blocked.join(', ')} not published`);
-        const written = await publishMultiArch(mzbuild, images, tag, client, { force });
-        summary += written.map((r) => `  ${r.name}: ${r.skipped ?? r.references.join(', ')}\n`).join('');
-      } catch (error) {
-        if (!isUserError(error)) throw error;
-        for (const image of images) failures.set(image.name, error.message);
-        summary += images.map((image) => `  ${image.name}: ${error.message}\n`).join('');
-      }
+  for (const { tag, force, images } of groups) {
+    const blocked = images.filter((image) => failed.has(image.name)).map((image) => image.name);
+    try {
+      if (blocked.length > 0) throw new UserError(`no index under ${tag}: ${blocked.join(', ')} not published`);
+      const written = await publishMultiArch(mzbuild, images, tag, mzbuild.registry(), { force });
+      summary += written.map((r) => `  ${r.name}: ${r.skipped ?? r.references.join(', ')}\n`).join('');
+    } catch (error) {
+      if (!isUserError(error)) throw error;
+      for (const image of images) failures.set(image.name, error.message);
+      summary += images.map((image) => `  ${image.name}: ${error.message}\n`).join('');
     }
-  } finally {
-    await client.close();
   }
   return { summary, failures };
 }

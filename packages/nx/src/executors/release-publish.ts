@@ -4,7 +4,7 @@
  * as this tree fingerprints it (as `mzimage publish-multiarch`), through the registry API alone:
  * nothing is pulled or built, so the per-architecture images must have been published first.
  */
-import { isUserError, loadContext, publishMultiArch, RegistryClient, findImages } from '@mzbuild/core';
+import { findImages, isUserError, loadContext, publishMultiArch } from '@mzbuild/core';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { warnOnce } from './image-tasks';
 
@@ -40,16 +40,15 @@ export default async function releasePublishExecutor(options: ReleasePublishOpti
   }
   const tags = [`v${version}`, ...(options.tag === undefined ? [] : [options.tag])];
   try {
-    const mzbuild = await loadContext({ cwd: context.root, persistentCache: true });
+    const mzbuild = await loadContext({ cwd: context.root, warn: warnOnce, persistentCache: true });
     const targets = findImages(mzbuild.repository, [options.image]);
-    const client = new RegistryClient({ warn: warnOnce });
     for (const tag of tags) {
-      const [result] = await publishMultiArch(mzbuild, targets, tag, client, { dryRun: options.dryRun ?? false });
+      const [result] = await publishMultiArch(mzbuild, targets, tag, mzbuild.registry(), { dryRun: options.dryRun ?? false });
       const written = result!.references.join(', ');
       if (result!.skipped) logger.info(`mzbuild: ${options.image}: no ${tag}: ${result!.skipped}`);
       else logger.info(`mzbuild: ${options.image}: ${options.dryRun ? `would write the index ${written} (dry run: nothing written)` : `wrote the index ${written}`}`);
     }
-    await client.close();
+    await mzbuild.close();
     return { success: true };
   } catch (error) {
     if (!isUserError(error)) throw error;
