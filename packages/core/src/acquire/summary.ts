@@ -1,3 +1,4 @@
+/** What acquiring did to each image, and the summary line Nx and mzimage print for it. */
 /** What happened to one image in a run. */
 export interface Outcome {
   name: string;
@@ -24,5 +25,5 @@ export function formatSummary(outcomes: Outcome[]): string {
   ];
   if (count('failed') > 0) totals.push(`${count('failed')} failed`);
   if (count('skipped') > 0) totals.push(`${count('skipped')} not built because a dependency failed`);
-  return `${lines.join('\n')}\nmzbuild: ${outcomes.length} images: ${totals.join(', ')}\n`;
+  return `${lines.join('\n')}\nmzbuild: ${outcomes.length} ${outcomes.length === 1 ? 'image' : 'images'}: ${totals.join(', ')}\n`;
 }

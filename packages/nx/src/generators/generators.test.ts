@@ -50,6 +50,12 @@ describe('init', () => {
     expect(dev.read('Cargo.toml', 'utf-8')).toBe('[workspace]\nmembers = []\n');
   });
 
+  it('writes an nx.json where the workspace has none', async () => {
+    tree.delete('nx.json');
+    await initGenerator(tree, { registry: 'one' });
+    expect(readNxJson(tree)!.plugins).toEqual([{ plugin: '@mzbuild/nx', options: { registry: 'one' } }]);
+  });
+
   it('refuses options the plugin would refuse, and writes nothing', async () => {
     const before = tree.read('nx.json', 'utf-8');
     await expect(initGenerator(tree, { projectName: 'no-placeholder' })).rejects.toThrow(/projectName: must contain \{name\}/);

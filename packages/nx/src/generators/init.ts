@@ -1,6 +1,6 @@
 /** The init generator (also what `nx add @mzbuild/nx` runs): registers the plugin in nx.json. */
 import { PLUGIN_NAME } from '@mzbuild/core';
-import { logger, readNxJson, updateNxJson, type Tree } from '@nx/devkit';
+import { logger, readNxJson, updateNxJson, writeJson, type Tree } from '@nx/devkit';
 import { normalizeOptions, type MzbuildPluginOptions } from '../options';
 import { addOptimizedProfile } from './cargo-profile';
 
@@ -24,7 +24,9 @@ export default async function initGenerator(tree: Tree, options: InitOptions): P
 
   if (index < 0) {
     nxJson.plugins = [...plugins, { plugin: PLUGIN_NAME, options: merged }];
-    updateNxJson(tree, nxJson);
+    // updateNxJson changes an nx.json that exists, and silently writes none where there is none.
+    if (tree.exists('nx.json')) updateNxJson(tree, nxJson);
+    else writeJson(tree, 'nx.json', { $schema: './node_modules/nx/schemas/nx-schema.json', ...nxJson });
   } else if (Object.keys(given).some((key) => JSON.stringify(existing[key]) !== JSON.stringify(given[key]))) {
     nxJson.plugins = plugins.map((p, i) => (i === index ? { ...(typeof p === 'object' ? p : {}), plugin: PLUGIN_NAME, options: merged } : p));
     updateNxJson(tree, nxJson);
