@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAdopterWorkspace, packPackages, type AdopterWorkspace, type Tarballs } from '../../tools/adopter-workspace';
 import { removeImages, requireDocker, uniqueName } from '../support/docker';
 import { RegistryServer } from '../support/registry-server';
 import { basicCredentials, TestResources } from '../support/resources';
+import { workflowCommands } from '../support/workflow';
 
 /**
  * What an adopter does, from `npm install` of the packed packages to a CI job that publishes:
@@ -195,6 +196,33 @@ describe('in CI, with credentials from docker login alone', () => {
         'linux/arm64': (await manifest(name, tagOf(arm[name]!.reference))).digest,
       });
     }
+  }, SLOW);
+
+  it('runs the workflow the README shows, for a change to an image without Rust: a publish job per architecture, then the multi-arch join', async () => {
+    const workflow = workflowCommands();
+    expect(workflow.arches).toEqual(['x86_64', 'aarch64']);
+    ws.write({ 'images/app/Dockerfile': `${readFileSync(join(ws.root, 'images/app/Dockerfile'), 'utf8')}# app changes\n` });
+    ws.commit('app changes');
+    // What nrwl/nx-set-shas gives the jobs: the commits nx affected compares.
+    const job = { ...CI(), NX_BASE: 'HEAD~1', NX_HEAD: 'HEAD' };
+    const pushed: Record<string, string> = {};
+    for (const arch of workflow.arches) {
+      for (const command of workflow.publish) {
+        const run = results(nx([...command, '--output-style=static'], { ...job, MZBUILD_ARCH: arch }));
+        expect(run['app']!.result).toBe('pushed');
+        pushed[arch] = run['app']!.reference;
+      }
+    }
+    for (const command of workflow.multiarch) nx([...command, '--output-style=static'], job);
+    const index = await manifest('app', 'unstable');
+    expect(index.body.mediaType).toBe(INDEX);
+    const platforms = Object.fromEntries(index.body.manifests!.map((m) => [`${m.platform.os}/${m.platform.architecture}`, m.digest]));
+    expect(platforms).toEqual({
+      'linux/amd64': (await manifest('app', tagOf(pushed['x86_64']!))).digest,
+      'linux/arm64': (await manifest('app', tagOf(pushed['aarch64']!))).digest,
+    });
+    // base ran only as what app builds on: its task had no tag.
+    expect(await tags('base')).not.toContain('unstable');
   }, SLOW);
 });
 
