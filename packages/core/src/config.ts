@@ -116,10 +116,16 @@ function fromEnv<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed
   throw new UserError(`${name}=${JSON.stringify(value)} is not allowed; use one of ${allowed.join(', ')}`);
 }
 
+/** Node's name of an architecture (`process.arch`) in mzbuild's words, if it is one mzbuild builds for. */
+export function archOf(nodeArch: string): Arch | undefined {
+  return nodeArch === 'x64' ? 'x86_64' : nodeArch === 'arm64' ? 'aarch64' : undefined;
+}
+
+/** The default architecture: the host's, which must be one mzbuild builds for. */
 export function hostArch(nodeArch: string): Arch {
-  if (nodeArch === 'x64') return 'x86_64';
-  if (nodeArch === 'arm64') return 'aarch64';
-  throw new UserError(`the host architecture ${nodeArch} is not one mzbuild builds for; pass --arch x86_64 or --arch aarch64`);
+  const arch = archOf(nodeArch);
+  if (arch === undefined) throw new UserError(`the host architecture ${nodeArch} is not one mzbuild builds for; pass --arch x86_64 or --arch aarch64`);
+  return arch;
 }
 
 /** `ghcr.io/<owner>/<repo>` in lower case, for a GitHub remote URL in any of its forms. */

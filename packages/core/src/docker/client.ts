@@ -1,5 +1,6 @@
 import { spawnLines } from '../process/spawn';
 import { UserError } from '../errors';
+import { firstLine } from '../text';
 
 /**
  * The docker CLI as this machine has it. Several clients may be installed (a recent one without
@@ -81,9 +82,6 @@ function majorVersion(version: string): number {
   return Number(/^(\d+)/.exec(version)?.[1] ?? 0);
 }
 
-export function firstLine(text: string): string {
-  return text.trim().split('\n')[0] ?? '';
-}
 
 /** The references of every image the engine has, as `repository:tag`, in one call. */
 export async function localImages(command: string, env: NodeJS.ProcessEnv = process.env): Promise<Set<string>> {

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { located, UserError } from '../errors';
 import { KNOWN_KEYS, manifestSchema, type ManifestData } from './schema';
 import type { Manifest } from './types';
+import { firstLine } from '../text';
 
 export interface ParsedManifest {
   manifest: Manifest;
@@ -42,10 +43,6 @@ export function parseManifest(text: string, file: string): ParsedManifest {
     throw new UserError(result.error.issues.map((issue) => describeIssue(doc, issue, at)).join('\n'));
   }
   return { manifest: toManifest(result.data), warnings: unknownKeyWarnings(doc, at) };
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0]!;
 }
 
 type At = (offset: number | undefined, message: string) => string;

@@ -1,14 +1,13 @@
 /** Running the one cargo build: cargo's output read as it comes, a retry after corrupted incremental state, failures worded. */
 import { rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
-import type { Arch, FingerprintConfig } from '../config';
+import { archOf, type Arch, type FingerprintConfig } from '../config';
 import { UserError } from '../errors';
 import { shellQuote, spawnLines } from '../process/spawn';
 import { cargoBuildArgs, cargoEnv, displayPath, targetDirectory, targetTriple, type CargoRunOptions } from './cargo-command';
 import { CargoMessageReader, tripleDirOf, type CargoArtifacts } from './cargo-messages';
 import type { CargoBuildPlan } from './cargo-plan';
 import { CargoFailureScanner, crossLinkerAdvice, type CargoFailure } from './rust-failures';
-import { hostArchOf } from './strip';
 
 interface Attempt {
   code: number;
@@ -42,7 +41,7 @@ export async function runCargo(plan: CargoBuildPlan, options: CargoRunOptions): 
   const argv = [...(options.cargoCommand ?? ['cargo']), ...cargoBuildArgs(plan.command)];
   const env = cargoEnv(options.config, options.env);
   const { triple } = plan.command;
-  const host = options.hostArch ?? hostArchOf(process.arch);
+  const host = options.hostArch ?? archOf(process.arch);
   const crossCompiling = options.config.arch !== host;
 
   const first = await runCargoOnce(argv, options, env);

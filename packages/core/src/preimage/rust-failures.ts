@@ -2,6 +2,7 @@
  * What a failed `cargo build` said, read from its output line by line (colours removed), so that a
  * failure the user can act on becomes a message that says what to do.
  */
+import { archOf } from '../config';
 
 /**
  * Output that mzbuild (`run_and_detect_rust_incremental_build_failure`) takes for corrupted
@@ -79,15 +80,11 @@ export function linkerVariable(triple: string): string {
 }
 
 /** How to link for another architecture on a Debian host: its GCC cross toolchain. */
-export function crossLinkerAdvice(arch: string, triple: string, host: string = hostArchName()): string {
+export function crossLinkerAdvice(arch: string, triple: string, host: string = archOf(process.arch) ?? process.arch): string {
   const gnu = `${arch}-linux-gnu`;
   return (
     `linking ${triple} binaries on this ${host} host needs a cross linker: ` +
     `install Debian's gcc-${gnu.replace(/_/g, '-')} (apt-get install gcc-${gnu.replace(/_/g, '-')}) ` +
     `and set ${linkerVariable(triple)}=${gnu}-gcc`
   );
-}
-
-function hostArchName(): string {
-  return process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
 }

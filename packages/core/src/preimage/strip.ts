@@ -1,4 +1,4 @@
-import type { Arch } from '../config';
+import { archOf, type Arch } from '../config';
 import { UserError } from '../errors';
 import { onPath, shellQuote, spawnLines } from '../process/spawn';
 
@@ -17,7 +17,7 @@ export function binutilsFor(
   tool: string,
   arch: Arch,
   env: NodeJS.ProcessEnv,
-  host: Arch | undefined = hostArchOf(process.arch),
+  host: Arch | undefined = archOf(process.arch),
 ): string | undefined {
   if (arch === host) return tool;
   const cross = `${arch}-linux-gnu-${tool}`;
@@ -58,9 +58,4 @@ export async function stripBinaries(files: string[], options: StripOptions): Pro
       if (result.code !== 0) throw new UserError(`${shellQuote(argv)} failed (exit ${result.code})`);
     }),
   );
-}
-
-/** The host's architecture in mzbuild's words, if it is one mzbuild builds for. */
-export function hostArchOf(nodeArch: string): Arch | undefined {
-  return nodeArch === 'x64' ? 'x86_64' : nodeArch === 'arm64' ? 'aarch64' : undefined;
 }
