@@ -1,5 +1,5 @@
 import { logger, type CreateNodes, type CreateNodesResultArray } from '@nx/devkit';
-import { nearestRepositoryRoot } from '@mzbuild/core/dist/git';
+import { nearestRepositoryRoot } from '@mzbuild/core/git';
 import { declaredProjectNames } from './clashes';
 import { PLUGIN_NAME } from './constants';
 import type { Inference } from './infer';
