@@ -1,3 +1,4 @@
+/** RFC 4648 base32 without padding, as mzbuild spells fingerprints (20 lines: no library is worth loading for it). */
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /**

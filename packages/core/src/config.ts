@@ -1,3 +1,4 @@
+/** The configuration of a run (profile, architecture, coverage, sanitizer, registry, prefix, mirrors): flags, then environment, then nx.json, then defaults. */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import * as z from 'zod';

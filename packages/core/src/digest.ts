@@ -1,3 +1,4 @@
+/** An image's fingerprint digests (spec §2-§5): its own inputs and salts, then its dependencies folded in. */
 import { createHash } from 'node:crypto';
 import type { FingerprintConfig } from './config';
 import type { FileRecordSource } from './file-hasher';

@@ -1,3 +1,4 @@
+/** The library's public surface (package.json `exports` "."): what the Nx plugin and other tools may use. */
 export { base32 } from './base32';
 export * from './cargo';
 export * from './config';

@@ -1,3 +1,4 @@
+/** The names other projects of the workspace declare (project.json, workspace package.json files), so an image project never takes one. */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { minimatch } from 'minimatch';

@@ -1,3 +1,4 @@
+/** The project graph's edges: an image depends on the images its Dockerfile names with MZFROM. */
 import { DependencyType, validateDependency, type CreateDependencies, type RawProjectGraphDependency } from '@nx/devkit';
 import type { MzbuildPluginOptions } from './options';
 import type { ImageMetadata } from './project';

@@ -1,3 +1,4 @@
+/** The plugin's options in nx.json: core's image configuration plus the plugin's own names. */
 import { PLUGIN_NAME, sharedOptionsSchema } from '@mzbuild/core';
 import * as z from 'zod';
 

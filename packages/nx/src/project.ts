@@ -1,3 +1,4 @@
+/** The Nx project of one image: targets, metadata for Nx Console, and inputs translated from core's description of the fingerprint. */
 import { cratesOfStep, imageInputRules, PLUGIN_NAME, type CargoWorkspace, type Image, type ImageGraph } from '@mzbuild/core';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import { projectNameOf, type NormalizedOptions } from './options';

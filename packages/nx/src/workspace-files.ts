@@ -1,3 +1,4 @@
+/** Queries of Nx's own file index, for the plugin's cheap paths. */
 import { globAsync, type Tree } from '@nx/devkit';
 
 /**

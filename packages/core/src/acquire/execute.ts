@@ -1,3 +1,4 @@
+/** Carrying out an acquire plan: pulls, one batched cargo build, docker builds as soon as their dependencies are there. */
 import type { DockerBuildRequest } from '../docker/build';
 import type { CargoBuild, Copy } from '../manifest';
 import type { MzbuildContext } from '../context';

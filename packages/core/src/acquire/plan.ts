@@ -1,3 +1,4 @@
+/** The acquire plan: what to do for each image (local, registry, build, refused), decided in one batch before anything is done. */
 import type { ResolvedImage } from '../fingerprint';
 import type { Existence } from '../registry/client';
 

@@ -1,3 +1,4 @@
+/** Which crates a binary or example is built from: the crate defining it and what it reaches through path dependencies. */
 import { UserError } from '../errors';
 import type { CargoBuild } from '../manifest';
 import type { CargoWorkspace, Crate } from './workspace';

@@ -1,3 +1,4 @@
+/** The mzimage commands that talk to the registry and the engine: plan, acquire, run, ensure, publish-multiarch. */
 import { spawnSync } from 'node:child_process';
 import { acquireImages, formatPlan, formatSummary, planImages, refusalMessage } from '../acquire';
 import type { MzbuildContext } from '../context';

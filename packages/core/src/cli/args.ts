@@ -1,3 +1,4 @@
+/** mzimage's command line: usage text, parsing, and the checks that make bad usage exit 2. */
 import { parseArgs } from 'node:util';
 import { ARCHES, SANITIZERS, type SharedOptions } from '../config';
 import { UserError } from '../errors';

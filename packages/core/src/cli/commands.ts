@@ -1,3 +1,4 @@
+/** The mzimage commands that only read the repository: list, fingerprint, spec, describe. */
 import type { MzbuildContext } from '../context';
 import type { ResolvedImage } from '../fingerprint';
 import { dependencyOrder, findImages } from '../repository';

@@ -1,3 +1,4 @@
+/** The docker CLI for plain commands (images, pull, tag, push) and the detection of which client builds, and how. */
 import { spawnLines } from '../process/spawn';
 import { UserError } from '../errors';
 import { firstLine } from '../text';

@@ -1,3 +1,4 @@
+/** The schema of `mzbuild.yml` (zod): what a manifest may say, and its defaults. */
 import * as z from 'zod';
 
 /**

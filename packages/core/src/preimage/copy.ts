@@ -1,3 +1,4 @@
+/** The copy pre-image, and the file copies that the cargo outputs use too. */
 import type { Stats } from 'node:fs';
 import { chmod, copyFile, lstat, mkdir, readdir, readlink, realpath, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join, posix, relative } from 'node:path';

@@ -1,3 +1,4 @@
+/** Where pre-image outputs may go: inside their image directory, distinct, and ignored by git (checked before anything is built). */
 import { posix } from 'node:path';
 import { UserError } from '../errors';
 import { runGit } from '../git';

@@ -1,3 +1,4 @@
+/** The pre-image steps' entry points: one cargo build for many images, and copy. */
 import type { Copy } from '../manifest';
 import { lazyWorkspace, type CargoBuildRequest, type CargoRunOptions } from './cargo-command';
 import { planCargoBuild } from './cargo-plan';

@@ -1,3 +1,4 @@
+/** Stripping installed binaries with the binutils of their architecture, as mzbuild does. */
 import { archOf, type Arch } from '../config';
 import { UserError } from '../errors';
 import { onPath, shellQuote, spawnLines } from '../process/spawn';

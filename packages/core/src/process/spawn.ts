@@ -1,3 +1,4 @@
+/** The one way core starts a process: arguments never through a shell, output line by line, a missing program named with what to install. */
 import { spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { constants } from 'node:os';

@@ -1,3 +1,4 @@
+/** The fingerprint executor: prints an image's fingerprint and reference, as `mzimage fingerprint` does. */
 import { findImages, isUserError, loadContext, type SharedOptions } from '@mzbuild/core';
 import { logger, type ExecutorContext } from '@nx/devkit';
 

@@ -1,3 +1,4 @@
+/** The image generator: scaffolds an image's mzbuild.yml and Dockerfile, and never overwrites. */
 import { isUserError, loadCargoWorkspace, parseManifest, type CargoFiles } from '@mzbuild/core';
 import { joinPathFragments, normalizePath, visitNotIgnoredFiles, type Tree } from '@nx/devkit';
 import { basename } from 'node:path';
