@@ -1,9 +1,9 @@
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cargoWorkspace, crate, GitRepo, image } from '../support/git-repo';
-import { mzimage } from '../support/cli';
+import { MZIMAGE, mzimage } from '../support/cli';
 
 let repo: GitRepo;
 const NO_CI = { CI_LTO: '', CI_COVERAGE_ENABLED: '', MZBUILD_REGISTRY: '' };
@@ -173,4 +173,16 @@ it('asks git the same number of times however many images there are', () => {
   } finally {
     big.dispose();
   }
+});
+
+it('stops quietly, as SIGPIPE would, when the reader of its output goes away', async () => {
+  const child = spawn(MZIMAGE, ['fingerprint', '--all'], { cwd: repo.root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...NO_CI } });
+  // As `| head -0` does: the reader is gone before the first line is written.
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  expect({ code, signal }).toEqual({ code: 141, signal: null });
+  // The repository's manifest warning, and nothing else: no stack trace, no unhandled error.
+  expect(stderr.split('\n').filter((line) => line !== '' && !line.includes('warning: unknown key'))).toEqual([]);
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync, chmodSync, mkdirSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../packages/core/src/errors';
-import { onPath, shellQuote, spawnLines, type OutputStream } from '../../packages/core/src/process/spawn';
+import { onPath, shellQuote, spawnLines, stopChildren, type OutputStream } from '../../packages/core/src/process/spawn';
 
 const node = process.execPath;
 
@@ -156,4 +156,12 @@ describe('onPath', () => {
       rmSync(dir, { recursive: true });
     }
   });
+});
+
+it('stops every child still running when told to, as a command that must stop at once does', async () => {
+  const sleeping = spawnLines('sleep', ['30']);
+  const other = spawnLines('sleep', ['30']);
+  stopChildren();
+  expect((await sleeping).signal).toBe('SIGTERM');
+  expect((await other).code).toBe(143);
 });

@@ -4,6 +4,8 @@ import { isUserError } from '../errors';
 import { parseInvocation, USAGE, UsageError } from './args';
 import { runImageCommand } from './acquire';
 import { runCommand } from './commands';
+import { stopChildren } from '../process/spawn';
+import { constants } from 'node:os';
 
 // The same relative path from src/cli (bundled: esbuild inlines it) and from dist/cli.
 const { version: VERSION } = require('../../package.json') as { version: string };
@@ -12,6 +14,7 @@ const IMAGE_COMMANDS = new Set(['plan', 'acquire', 'run', 'ensure', 'publish-mul
 
 /** Runs `mzimage` and returns its exit code: 0, 1 for an error of the user's, 2 for bad usage. */
 export async function main(argv: string[], cwd = process.cwd()): Promise<number> {
+  stopWhenOutputCloses();
   try {
     const invocation = parseInvocation(argv);
     if (invocation === 'help') {
@@ -39,3 +42,24 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
     return 1;
   }
 }
+
+let watching = false;
+
+/**
+ * When the reader of the output goes away (`mzimage fingerprint --all | head -2`), the command
+ * stops at once and quietly, with the status a shell gives a command that SIGPIPE ended, as other
+ * CLIs do. What it was doing stops with it: children are ended, and nothing is left half-done,
+ * since every tag is written last and every cache file is replaced by a rename.
+ */
+function stopWhenOutputCloses(): void {
+  if (watching) return;
+  watching = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      stopChildren();
+      process.exit(128 + constants.signals.SIGPIPE);
+    });
+  }
+}
+

@@ -36,6 +36,14 @@ export interface SpawnResult {
   stdout?: string;
 }
 
+/** Children still running, so that a command that must stop at once can stop them too. */
+const running = new Set<import('node:child_process').ChildProcess>();
+
+/** Ends every child still running (docker, cargo, binutils): for a command that stops at once. */
+export function stopChildren(signal: NodeJS.Signals = 'SIGTERM'): void {
+  for (const child of running) child.kill(signal);
+}
+
 /**
  * Runs a command without a shell, streaming its output line by line, and resolves when it has
  * exited and its output is consumed, whatever the exit code: the caller decides what a failure
@@ -51,6 +59,7 @@ export function spawnLines(command: string, args: readonly string[], options: Sp
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       signal: options.signal,
     });
+    running.add(child);
 
     const stdoutChunks: string[] = [];
     const deliver = (line: string, stream: OutputStream) => {
@@ -86,11 +95,13 @@ export function spawnLines(command: string, args: readonly string[], options: Sp
     }
 
     child.on('error', (error: NodeJS.ErrnoException) => {
+      running.delete(child);
       if (settled) return;
       settled = true;
       reject(spawnError(command, error, options));
     });
     child.on('close', (code, signal) => {
+      running.delete(child);
       if (settled) return;
       settled = true;
       if (callbackError !== undefined) return reject(callbackError);
