@@ -31,6 +31,8 @@ export class NxWorkspace extends GitRepo {
   }
 
   private pluginOptions: Record<string, unknown> = {};
+  /** How nx.json names the plugin: its package name, or a path into the package. */
+  pluginSpec = '@mzbuild/nx';
 
   setPluginOptions(options: Record<string, unknown>): void {
     this.pluginOptions = options;
@@ -39,7 +41,7 @@ export class NxWorkspace extends GitRepo {
 
   /** nx.json with the plugin registered with its options, and these other keys (`release`, say). */
   setNxJson(rest: Record<string, unknown>): void {
-    writeFileSync(this.path('nx.json'), JSON.stringify({ ...rest, plugins: [{ plugin: '@mzbuild/nx', options: this.pluginOptions }] }, null, 2));
+    writeFileSync(this.path('nx.json'), JSON.stringify({ ...rest, plugins: [{ plugin: this.pluginSpec, options: this.pluginOptions }] }, null, 2));
   }
 
   /** Runs the real `nx` command, without daemon or cloud, on the Node that runs the tests. */

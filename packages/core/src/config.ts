@@ -1,6 +1,6 @@
 /** The configuration of a run (profile, architecture, coverage, sanitizer, registry, prefix, mirrors): flags, then environment, then nx.json, then defaults. */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import * as z from 'zod';
 import { UserError } from './errors';
 
@@ -166,8 +166,9 @@ function pluginOptionsIn(file: string, shown: string): SharedOptions | undefined
     throw new UserError(`${shown}: not valid JSON (${(error as Error).message})`);
   }
   for (const entry of nxJson.plugins ?? []) {
-    if (typeof entry === 'string' && entry === PLUGIN_NAME) return {};
-    if (typeof entry !== 'object' || entry === null || (entry as { plugin?: unknown }).plugin !== PLUGIN_NAME) continue;
+    const spec = typeof entry === 'string' ? entry : (entry as { plugin?: unknown } | null)?.plugin;
+    if (typeof spec !== 'string' || !namesThisPlugin(spec, dirname(file))) continue;
+    if (typeof entry === 'string') return {};
     const parsed = sharedOptionsSchema.safeParse((entry as { options?: unknown }).options ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -176,4 +177,35 @@ function pluginOptionsIn(file: string, shown: string): SharedOptions | undefined
     return parsed.data;
   }
   return undefined;
+}
+
+/**
+ * Whether a plugin entry of nx.json names this plugin, however Nx allows it to be named: by its
+ * package name, by another name the package is installed under (an npm alias), or by a path
+ * (relative to nx.json, or absolute) into the package, such as `./node_modules/@mzbuild/nx` or a
+ * local checkout's `./tools/mzbuild-nx`. What is asked is the name of the package that holds it.
+ */
+export function namesThisPlugin(spec: string, workspaceRoot: string): boolean {
+  if (spec === PLUGIN_NAME) return true;
+  const isPath = spec.startsWith('.') || isAbsolute(spec);
+  let start: string;
+  try {
+    start = isPath ? resolve(workspaceRoot, spec) : dirname(require.resolve(`${spec}/package.json`, { paths: [workspaceRoot] }));
+  } catch {
+    return false; // not installed, or a package that does not export its package.json: not this one
+  }
+  for (let dir = start; ; dir = dirname(dir)) {
+    const name = packageName(join(dir, 'package.json'));
+    if (name !== undefined) return name === PLUGIN_NAME;
+    if (dirname(dir) === dir) return false;
+  }
+}
+
+function packageName(file: string): string | undefined {
+  try {
+    const name = (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name;
+    return typeof name === 'string' ? name : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,5 @@
 /** The init generator (also what `nx add @mzbuild/nx` runs): registers the plugin in nx.json. */
-import { PLUGIN_NAME } from '@mzbuild/core';
+import { namesThisPlugin, PLUGIN_NAME } from '@mzbuild/core';
 import { logger, readNxJson, updateNxJson, writeJson, type Tree } from '@nx/devkit';
 import { normalizeOptions, type MzbuildPluginOptions } from '../options';
 import { addOptimizedProfile } from './cargo-profile';
@@ -16,7 +16,7 @@ export default async function initGenerator(tree: Tree, options: InitOptions): P
   const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const nxJson = readNxJson(tree) ?? {};
   const plugins = nxJson.plugins ?? [];
-  const index = plugins.findIndex((p) => (typeof p === 'string' ? p : p.plugin) === PLUGIN_NAME);
+  const index = plugins.findIndex((p) => namesThisPlugin(typeof p === 'string' ? p : p.plugin, tree.root));
   const current = index < 0 ? undefined : plugins[index]!;
   const existing = typeof current === 'object' ? ((current.options ?? {}) as Record<string, unknown>) : {};
   const merged = { ...existing, ...given };
@@ -28,7 +28,7 @@ export default async function initGenerator(tree: Tree, options: InitOptions): P
     if (tree.exists('nx.json')) updateNxJson(tree, nxJson);
     else writeJson(tree, 'nx.json', { $schema: './node_modules/nx/schemas/nx-schema.json', ...nxJson });
   } else if (Object.keys(given).some((key) => JSON.stringify(existing[key]) !== JSON.stringify(given[key]))) {
-    nxJson.plugins = plugins.map((p, i) => (i === index ? { ...(typeof p === 'object' ? p : {}), plugin: PLUGIN_NAME, options: merged } : p));
+    nxJson.plugins = plugins.map((p, i) => (i === index ? (typeof p === 'object' ? { ...p, options: merged } : { plugin: p, options: merged }) : p));
     updateNxJson(tree, nxJson);
     logger.info(`${PLUGIN_NAME} was registered in nx.json already; set ${Object.keys(given).join(', ')} in its options`);
   }
