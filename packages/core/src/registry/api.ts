@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
 import { UserError } from '../errors';
 import { Semaphore } from '../semaphore';
-import { RegistryFailure, type RegistryAuth } from './auth';
+import type { RegistryAuth } from './auth';
 import { registryOrigin } from './endpoint';
+import { parseErrorBody, RegistryError, RegistryNetworkError, requestLine, type RegistryErrorFields } from './errors';
 import { digestOf, isDigest, manifestMediaType, matchesDigest, MAX_MANIFEST_BYTES, type Descriptor, type Manifest } from './manifests';
 import { MANIFEST_ACCEPT } from './media-types';
 import type { Secrets } from './secrets';
@@ -39,19 +40,19 @@ export function pushScope(repo: Repository, ...reading: Repository[]): string {
 }
 
 const MAX_REDIRECTS = 5;
-/** Error answers are a little JSON, or an HTML page of a proxy; messages take the gist. */
-const MAX_DETAIL = 300;
 
 /**
  * The requests of the OCI distribution API that publishing makes, authorised per repository
- * scope with the client's RegistryAuth. Everything that goes wrong ends as a UserError whose
- * message names the registry and the request and holds no secret; answers the caller has a use
- * for (404 of a manifest or a blob) are answers.
+ * scope with the client's RegistryAuth. Everything that goes wrong ends as a RegistryError (a
+ * UserError) whose message names the registry and the request and holds no secret; answers the
+ * caller has a use for (404 of a manifest or a blob) are answers.
  */
 export class RegistryApi {
+  readonly secrets: Secrets;
   private readonly transfers: Semaphore;
 
   constructor(private readonly ctx: ApiContext) {
+    this.secrets = ctx.secrets;
     this.transfers = new Semaphore(ctx.transfers);
   }
 
@@ -60,9 +61,9 @@ export class RegistryApi {
     return `${registryOrigin(repo.registry, this.ctx.env)}/v2/${repo.repository}/${path}`;
   }
 
-  /** A UserError about a registry, `registry <host> <message>`, with every secret redacted. */
-  error(registry: string, message: string): UserError {
-    return new UserError(this.ctx.secrets.redact(`registry ${registry} ${message}`));
+  /** A RegistryError, `registry <host> <reason>`, with every secret redacted. */
+  error(registry: string, reason: string, fields: Omit<RegistryErrorFields, 'registry'> = {}): RegistryError {
+    return new RegistryError(this.ctx.secrets, { registry, ...fields }, reason);
   }
 
   /** A UserError with any message, redacted. */
@@ -215,7 +216,7 @@ export class RegistryApi {
     toScope: string,
     blob: Descriptor,
     upload: string | undefined,
-  ): Promise<{ error: UserError; retry: boolean } | undefined> {
+  ): Promise<{ error: RegistryError; retry: boolean } | undefined> {
     const location = upload ?? (await this.startUpload(to, toScope));
     const getReq: StreamRequest = { method: 'GET', url: this.url(from, `blobs/${blob.digest}`) };
     let source: StreamResponse;
@@ -223,12 +224,13 @@ export class RegistryApi {
       source = await this.stream(from, fromScope, getReq);
     } catch (error) {
       if (!(error instanceof NetworkError)) throw error;
-      return { error: this.error(from.registry, `${error.message}, for GET ${pathOf(getReq.url)}`), retry: true };
+      return { error: new RegistryNetworkError(this.ctx.secrets, { registry: from.registry, request: requestLine(getReq) }, error.message), retry: true };
     }
     if (source.status !== 200) {
       const response = { status: source.status, headers: source.headers, body: await readSmall(source.body) };
       if (source.status === 404) {
-        return { error: this.error(from.registry, `does not have the blob ${blob.digest} that ${from.repository} refers to`), retry: false };
+        const reason = `does not have the blob ${blob.digest} that ${from.repository} refers to`;
+        return { error: this.error(from.registry, reason, { request: requestLine(getReq), status: 404, codes: parseErrorBody(response.body).codes }), retry: false };
       }
       return { error: await this.failure(from, getReq, response), retry: isRetryable(source.status) };
     }
@@ -249,12 +251,12 @@ export class RegistryApi {
       const sourceBroke = source.body.errored !== null && source.body.errored !== undefined;
       discard(source.body);
       if (!(error instanceof NetworkError)) throw error;
-      if (sourceBroke) {
-        const what = `sending the blob ${blob.digest} (GET ${pathOf(getReq.url)}), to copy it to ${to.registry}/${to.repository}`;
-        return { error: this.error(from.registry, `broke off ${what}: ${error.message}`), retry: true };
-      }
-      const what = `the upload of the blob ${blob.digest} from ${from.registry}/${from.repository} (PUT ${pathOf(putReq.url)})`;
-      return { error: this.error(to.registry, `broke off ${what}: ${error.message}`), retry: true };
+      const request = requestLine(sourceBroke ? getReq : putReq);
+      const what = sourceBroke
+        ? `sending the blob ${blob.digest} (GET ${request.path}), to copy it to ${to.registry}/${to.repository}`
+        : `the upload of the blob ${blob.digest} from ${from.registry}/${from.repository} (PUT ${request.path})`;
+      const registry = sourceBroke ? from.registry : to.registry;
+      return { error: new RegistryNetworkError(this.ctx.secrets, { registry, request }, error.message, `broke off ${what}: ${error.message}`), retry: true };
     }
     const response = { status: put.status, headers: put.headers, body: await readSmall(put.body) };
     discard(source.body); // read to its end by now, unless the registry answered early
@@ -293,8 +295,8 @@ export class RegistryApi {
       }
       return response;
     } catch (error) {
-      if (error instanceof RegistryFailure) throw this.error(repo.registry, error.reason);
-      if (error instanceof NetworkError) throw this.error(repo.registry, `${error.message}, for ${req.method} ${pathOf(req.url)}`);
+      // Failures to authorise are RegistryErrors already.
+      if (error instanceof NetworkError) throw new RegistryNetworkError(this.ctx.secrets, { registry: repo.registry, request: requestLine(req) }, error.message);
       throw error;
     }
   }
@@ -302,19 +304,14 @@ export class RegistryApi {
   /**
    * A streamed request (see Transport.stream), authorised as `send` does; a GET follows redirects
    * and answers a 401 once with fresh credentials (a PUT's body cannot be sent twice: its caller
-   * starts over). Throws NetworkError when there is no answer, a UserError when authorisation fails.
+   * starts over). Throws NetworkError when there is no answer, a RegistryError when authorisation fails.
    */
   async stream(repo: Repository, scope: string, req: StreamRequest): Promise<StreamResponse> {
     const auth = this.ctx.authFor(repo.registry);
     const origin = registryOrigin(repo.registry, this.ctx.env);
     const authorize = async (url: string) => {
-      try {
-        await auth.ensureScheme();
-        return sameOrigin(url, origin) ? await auth.authorization(scope) : undefined;
-      } catch (error) {
-        if (error instanceof RegistryFailure) throw this.error(repo.registry, error.reason);
-        throw error;
-      }
+      await auth.ensureScheme();
+      return sameOrigin(url, origin) ? await auth.authorization(scope) : undefined;
     };
     let url = req.url;
     let authorization = await authorize(url);
@@ -329,7 +326,6 @@ export class RegistryApi {
           retry = await auth.reauthorize(response.headers['www-authenticate'], scope, authorization);
         } catch (error) {
           discard(response.body);
-          if (error instanceof RegistryFailure) throw this.error(repo.registry, error.reason);
           throw error;
         }
         if (retry === undefined) return response;
@@ -346,18 +342,20 @@ export class RegistryApi {
   }
 
   /**
-   * The UserError for an answer that is not the one wanted: refused access (naming where the
+   * The RegistryError for an answer that is not the one wanted: refused access (naming where the
    * credentials came from, never them), or the status and the registry's own error codes.
    */
-  async failure(repo: Repository, req: { method: string; url: string }, response: HttpResponse): Promise<UserError> {
+  async failure(repo: Repository, req: { method: string; url: string }, response: HttpResponse): Promise<RegistryError> {
+    const request = requestLine(req);
+    // Redacted before it is cut: a secret cut in half would no longer be found.
+    const { codes, detail } = parseErrorBody(this.ctx.secrets.redact(response.body));
+    const fields = { request, status: response.status, codes };
     if (response.status === 401 || response.status === 403) {
       const access = req.method === 'GET' || req.method === 'HEAD' ? 'pull' : 'push';
       const credentials = await this.ctx.authFor(repo.registry).describeCredentials();
-      return this.error(repo.registry, `refused ${access} access to ${repo.repository} (${response.status} to ${req.method} ${pathOf(req.url)}, ${credentials})`);
+      return this.error(repo.registry, `refused ${access} access to ${repo.repository} (${response.status} to ${request.method} ${request.path}, ${credentials})`, fields);
     }
-    // Redacted before it is cut: a secret cut in half would no longer be found.
-    const detail = errorDetail(this.ctx.secrets.redact(response.body));
-    return this.error(repo.registry, `answered ${response.status} to ${req.method} ${pathOf(req.url)}${detail}`);
+    return this.error(repo.registry, `answered ${response.status} to ${request.method} ${request.path}${detail}`, fields);
   }
 }
 
@@ -380,33 +378,6 @@ function isRedirect(status: number): boolean {
 export function header(response: { headers: Record<string, string | string[] | undefined> }, name: string): string | undefined {
   const value = response.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** The path of a URL, without its query (an upload's `_state`, a CDN's signature). */
-function pathOf(url: string): string {
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return url.split('?')[0]!;
-  }
-}
-
-/** ` (CODE: message; …)` from distribution's `{"errors":[…]}`, else the first line of the body; cut. */
-function errorDetail(body: string): string {
-  let detail = '';
-  try {
-    const parsed = JSON.parse(body) as { errors?: { code?: unknown; message?: unknown }[] };
-    if (Array.isArray(parsed.errors)) {
-      detail = parsed.errors
-        .map((e) => [e?.code, e?.message].filter((part) => typeof part === 'string' && part !== '').join(': '))
-        .filter((part) => part !== '')
-        .join('; ');
-    }
-  } catch {
-    detail = /<html/i.test(body) ? '' : (body.split('\n')[0] ?? '').trim();
-  }
-  if (detail.length > MAX_DETAIL) detail = `${detail.slice(0, MAX_DETAIL)}…`;
-  return detail === '' ? '' : ` (${detail})`;
 }
 
 /** A small body (an error), read whole up to 64 KiB; the rest is thrown away. */

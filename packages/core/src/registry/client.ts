@@ -1,7 +1,8 @@
 import { RegistryApi } from './api';
-import { RegistryAuth, RegistryFailure } from './auth';
+import { RegistryAuth } from './auth';
 import { copyImage } from './copy';
 import { registryOrigin } from './endpoint';
+import { RegistryError, RegistryNetworkError, requestLine } from './errors';
 import { createIndex, type IndexSource } from './index-builder';
 import type { Manifest } from './manifests';
 import { MANIFEST_ACCEPT } from './media-types';
@@ -85,8 +86,7 @@ export class RegistryClient {
           answers.set(key, await this.check(ref, pings));
         } catch (error) {
           answers.set(key, 'unknown');
-          const reason = error instanceof RegistryFailure ? error.reason : `failed unexpectedly (${(error as Error)?.message ?? error})`;
-          if (!failures.has(ref.registry)) failures.set(ref.registry, reason);
+          if (!failures.has(ref.registry)) failures.set(ref.registry, summary(error));
         }
       }),
     );
@@ -160,11 +160,12 @@ export class RegistryClient {
     const scope = `repository:${ref.repository}:pull`;
     const url = `${registryOrigin(ref.registry, this.env)}/v2/${ref.repository}/manifests/${manifestReference(ref)}`;
     const authorization = await auth.authorization(scope);
-    let response = await this.head(url, authorization);
+    let response = await this.head(ref, url, authorization);
     if (response.status === 401) {
       const retry = await auth.reauthorize(response.headers['www-authenticate'], scope, authorization);
-      if (retry !== undefined) response = await this.head(url, retry);
+      if (retry !== undefined) response = await this.head(ref, url, retry);
     }
+    const fields = { registry: ref.registry, status: response.status };
     switch (response.status) {
       case 200:
         return 'present';
@@ -172,19 +173,19 @@ export class RegistryClient {
         return 'absent';
       case 401:
       case 403:
-        throw new RegistryFailure(`refused access to ${ref.repository} (${response.status}, ${await auth.describeCredentials()})`);
+        throw new RegistryError(this.secrets, fields, `refused access to ${ref.repository} (${response.status}, ${await auth.describeCredentials()})`);
       default:
-        throw new RegistryFailure(`answered ${response.status} for ${formatReference(ref)}`);
+        throw new RegistryError(this.secrets, fields, `answered ${response.status} for ${formatReference(ref)}`);
     }
   }
 
-  private async head(url: string, authorization: string | undefined): Promise<HttpResponse> {
+  private async head(ref: ImageReference, url: string, authorization: string | undefined): Promise<HttpResponse> {
     const headers: Record<string, string> = { accept: MANIFEST_ACCEPT };
     if (authorization !== undefined) headers['authorization'] = authorization;
     try {
       return await this.transport.send({ method: 'HEAD', url, headers });
     } catch (error) {
-      if (error instanceof NetworkError) throw new RegistryFailure(error.message);
+      if (error instanceof NetworkError) throw new RegistryNetworkError(this.secrets, { registry: ref.registry, request: requestLine({ method: 'HEAD', url }) }, error.message);
       throw error;
     }
   }
@@ -214,4 +215,11 @@ export class RegistryClient {
     this.warned.add(key);
     this.warn(this.secrets.redact(message));
   }
+}
+
+/** What one warning says of a registry for all of its images: what went wrong, not with which request. */
+function summary(error: unknown): string {
+  if (error instanceof RegistryNetworkError) return error.failure;
+  if (error instanceof RegistryError) return error.reason;
+  return `failed unexpectedly (${(error as Error)?.message ?? error})`;
 }

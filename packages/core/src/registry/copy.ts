@@ -1,5 +1,6 @@
 import { UserError } from '../errors';
 import { pullScope, pushScope, type RegistryApi, type Repository } from './api';
+import { operation } from './errors';
 import { isForeignLayer, isManifestType, parseManifest, type Descriptor, type Manifest } from './manifests';
 import { formatReference, manifestReference, parseReference } from './reference';
 
@@ -36,20 +37,17 @@ export async function copyImage(api: RegistryApi, from: string, to: string): Pro
   const src = parseReference(from);
   const dst = parseReference(to);
   const route = routeOf(src, dst);
-  const fail = (message: string) => api.userError(`cannot copy ${from} to ${to}: ${message}`);
-  try {
+  const copy = operation(api.secrets, `copy ${from} to ${to}`);
+  return copy.within(async () => {
     const top = await api.getManifest(src, manifestReference(src), route.srcScope);
-    if (!top) throw fail(`${formatReference(src)} does not exist`);
-    if (dst.digest !== undefined && dst.digest !== top.digest) throw fail(`the source's digest is ${top.digest}, not ${dst.digest}`);
+    if (!top) throw copy.fail(`${formatReference(src)} does not exist`);
+    if (dst.digest !== undefined && dst.digest !== top.digest) throw copy.fail(`the source's digest is ${top.digest}, not ${dst.digest}`);
     // Under the destination's tag; a destination named by digest alone is put under its digest.
     const target = dst.tag ?? dst.digest!;
     if ((await api.manifestDigest(dst, target, route.dstScope)) === top.digest) return;
     await copyContent(api, route, top);
     await api.putManifest(dst, target, top, route.dstScope);
-  } catch (error) {
-    if (error instanceof UserError && !error.message.startsWith('cannot copy ')) throw fail(error.message);
-    throw error;
-  }
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { UserError } from '../errors';
 import { pullScope, pushScope, type RegistryApi, type Repository } from './api';
 import { copyContent, routeOf, settled } from './copy';
+import { operation } from './errors';
 import {
   digestOf,
   formatPlatform,
@@ -46,21 +47,21 @@ interface Resolved {
  */
 export async function createIndex(api: RegistryApi, target: string, sources: IndexSource[]): Promise<string> {
   const dst = parseReference(target);
-  const fail = (message: string) => api.userError(`cannot create the index ${target}: ${message}`);
-  if (dst.digest !== undefined || dst.tag === undefined) throw fail('give it a tag, not a digest');
+  const index = operation(api.secrets, `create the index ${target}`);
+  if (dst.digest !== undefined || dst.tag === undefined) throw index.fail('give it a tag, not a digest');
   const tag = dst.tag;
-  if (sources.length === 0) throw fail('it needs at least one image');
+  if (sources.length === 0) throw index.fail('it needs at least one image');
   for (const [i, source] of sources.entries()) {
-    if (!source.platform?.os || !source.platform?.architecture) throw fail(`the image ${source.reference} has no os and architecture`);
+    if (!source.platform?.os || !source.platform?.architecture) throw index.fail(`the image ${source.reference} has no os and architecture`);
     const twin = sources.findIndex((other, j) => j < i && samePlatform(other.platform, source.platform));
-    if (twin !== -1) throw fail(`${formatPlatform(source.platform)} is given twice (${sources[twin]!.reference} and ${source.reference})`);
+    if (twin !== -1) throw index.fail(`${formatPlatform(source.platform)} is given twice (${sources[twin]!.reference} and ${source.reference})`);
   }
   const refs = sources.map((source) => parseReference(source.reference));
 
-  try {
+  return index.within(async () => {
     const found = await settled(sources.map((source, i) => resolve(api, source, refs[i]!, dst)));
     const missing = found.filter((entry): entry is { missing: string } => 'missing' in entry);
-    if (missing.length > 0) throw fail(missing.map((m) => m.missing).join('; '));
+    if (missing.length > 0) throw index.fail(missing.map((m) => m.missing).join('; '));
     const resolved = found as Resolved[];
 
     const bytes = Buffer.from(
@@ -91,10 +92,7 @@ export async function createIndex(api: RegistryApi, target: string, sources: Ind
     );
     await api.putManifest(dst, tag, { mediaType: OCI_INDEX, bytes }, scope);
     return digest;
-  } catch (error) {
-    if (error instanceof UserError && !error.message.startsWith('cannot create the index ')) throw fail(error.message);
-    throw error;
-  }
+  });
 }
 
 /** The platform's image manifest of a source, or what is missing. */
