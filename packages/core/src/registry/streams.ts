@@ -1,4 +1,4 @@
-// Letting go of streamed bodies: an unread or undestroyed body keeps its connection from the pool.
+// The ends of streamed bodies: an error body read small, an unwanted one let go, since either kept open holds its connection from the pool.
 import type { Readable } from 'node:stream';
 
 /** A small body (an error), read whole up to 64 KiB; the rest is thrown away. */
