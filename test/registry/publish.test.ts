@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../packages/core/src/errors';
 import { RegistryClient, type RegistryClientOptions } from '../../packages/core/src/registry/client';
+import { OperationError, RegistryError, RegistryNetworkError } from '../../packages/core/src/registry/errors';
 import { MANIFEST_MEDIA_TYPES } from '../../packages/core/src/registry/media-types';
-import { pushImage, pushIndex, RegistryServer, type PushedImage, type PushedIndex } from '../support/registry-server';
+import { freePort, pushImage, pushIndex, RegistryServer, type PushedImage, type PushedIndex } from '../support/registry-server';
 import { TrafficProxy, type TrafficProxyOptions } from '../support/traffic-proxy';
 
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -414,5 +415,72 @@ describe('createIndex', () => {
       ]),
     ).rejects.toThrow(/linux\/amd64 is given twice/);
     expect(p.writes()).toEqual([]);
+  });
+});
+
+// Failures carry what went wrong as fields, for callers that tell them apart.
+describe('errors', () => {
+  const rejection = (promise: Promise<unknown>) =>
+    promise.then(
+      () => {
+        throw new Error('expected a rejection');
+      },
+      (error: unknown) => error,
+    );
+
+  it('give the status, the error codes and the request of a refused manifest', async () => {
+    const c = client();
+    const manifest = (await c.getManifest(`${one.host}/acme/web:v1`))!;
+    const repo = fresh('empty');
+    const error = await rejection(c.putManifest(`${one.host}/${repo}:1`, manifest));
+    expect(error).toBeInstanceOf(RegistryError);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error).toMatchObject({
+      registry: one.host,
+      status: 400,
+      codes: expect.arrayContaining(['MANIFEST_BLOB_UNKNOWN']),
+      request: { method: 'PUT', path: `/v2/${repo}/manifests/1` },
+    });
+    expect((error as RegistryError).message).toBe(`registry ${one.host} ${(error as RegistryError).reason}`);
+  });
+
+  it('give the status of a refusal', async () => {
+    const p = await proxy(one, { intercept: (r) => (r.path.includes('/manifests/') ? { status: 401 } : 'pass') });
+    const error = await rejection(client().getManifest(`${p.host}/acme/web:v1`));
+    expect(error).toBeInstanceOf(RegistryError);
+    expect(error).toMatchObject({ status: 401, request: { method: 'GET', path: '/v2/acme/web/manifests/v1' } });
+    expect((error as Error).message).toMatch(/refused pull access to acme\/web \(401 to GET/);
+  });
+
+  it('tell a request that got no answer from a registry that got none', async () => {
+    // The ping finds nobody: a RegistryError about the registry, naming no request.
+    const ping = await rejection(client({ retries: 1 }).getManifest(`127.0.0.1:${await freePort()}/acme/web:v1`));
+    expect(ping).toBeInstanceOf(RegistryError);
+    expect(ping).not.toBeInstanceOf(RegistryNetworkError);
+    expect(ping).toMatchObject({ request: undefined, status: undefined, reason: expect.stringMatching(/^could not be reached/) });
+
+    // A request of the API that gets no answer once the registry has answered its ping.
+    const p = await proxy(one, { intercept: (r) => (r.path.includes('/manifests/') ? 'drop' : 'pass') });
+    const dropped = await rejection(client({ retries: 1 }).tagExists(`${p.host}/acme/web:v1`));
+    expect(dropped).toBeInstanceOf(RegistryNetworkError);
+    expect(dropped).toMatchObject({ status: undefined, request: { method: 'HEAD', path: '/v2/acme/web/manifests/v1' } });
+    const { failure, message } = dropped as RegistryNetworkError;
+    expect(message).toBe(`registry ${p.host} ${failure}, for HEAD /v2/acme/web/manifests/v1`);
+  });
+
+  it('keep the registry failure behind a failed copy', async () => {
+    const c = client();
+    const missing = await rejection(c.copyImage(`${one.host}/acme/web:nope`, `${one.host}/mirror/web:nope`));
+    expect(missing).toBeInstanceOf(OperationError);
+    expect((missing as OperationError).operation).toBe(`copy ${one.host}/acme/web:nope to ${one.host}/mirror/web:nope`);
+    expect((missing as OperationError).cause).toBeUndefined();
+
+    const p = await proxy(two, { intercept: (r) => (r.method === 'PUT' && r.path.includes('/manifests/') ? { status: 503 } : 'pass') });
+    const repo = fresh('mirror/web');
+    const refused = await rejection(c.copyImage(`${one.host}/acme/web:v1`, `${p.host}/${repo}:v1`));
+    expect(refused).toBeInstanceOf(OperationError);
+    expect((refused as Error).message).toMatch(new RegExp(`^cannot copy .*: registry ${p.host} answered 503 to PUT /v2/${repo}/manifests/v1$`));
+    expect((refused as OperationError).cause).toBeInstanceOf(RegistryError);
+    expect((refused as OperationError).cause).toMatchObject({ status: 503, request: { method: 'PUT', path: `/v2/${repo}/manifests/v1` } });
   });
 });

@@ -9,13 +9,24 @@ export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 // GIT_OPTIONAL_LOCKS=0 keeps `git diff` from rewriting the user's index while it refreshes stat data.
 const gitEnv = { ...process.env, GIT_OPTIONAL_LOCKS: '0' };
 
+/** A git command that failed; `output` is what git said, to tell failures apart by, not the message around it. */
+export class GitError extends UserError {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(message);
+  }
+}
+
 export function runGit(cwd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('git', args, { cwd, env: gitEnv, maxBuffer: 1 << 30, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (!error) return resolve(stdout);
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return reject(new UserError('git is not installed or not on PATH; install git (apt-get install git)'));
-      reject(new UserError(`git ${args[0]} failed in ${cwd}: ${(stderr || error.message).trim()}`));
+      const output = (stderr || error.message).trim();
+      reject(new GitError(`git ${args[0]} failed in ${cwd}: ${output}`, output));
     });
   });
 }
@@ -32,7 +43,8 @@ export async function repositoryRoot(cwd: string): Promise<string> {
   try {
     return (await runGit(cwd, ['rev-parse', '--show-toplevel'])).trim();
   } catch (error) {
-    if (error instanceof UserError && /not a git repository/i.test(error.message)) {
+    // Git says so only in words: it exits 128 for every fatal error.
+    if (error instanceof GitError && /not a git repository/i.test(error.output)) {
       throw new UserError(`${cwd} is not inside a git repository; mzbuild finds images and their inputs through git`);
     }
     throw error;

@@ -1,19 +1,13 @@
+// Authorisation for one registry: which scheme it wants, the credentials it asks for, and the bearer tokens it hands out, per scope.
 import { findChallenge } from './challenge';
 import { lookupCredentials, type CredentialLookup, type Credentials } from './credentials';
 import { isInsecureRegistry, registryOrigin } from './endpoint';
+import { parseErrorBody, RegistryError, type RegistryErrorFields } from './errors';
 import type { Secrets } from './secrets';
-import { NetworkError, type Transport } from './transport';
+import { isRetryable, NetworkError, type Transport } from './transport';
 
 /** How a registry wants requests authorised, as its `/v2/` challenge says. */
 export type AuthScheme = { kind: 'anonymous' } | { kind: 'basic' } | { kind: 'bearer'; realm: string; service?: string };
-
-/** Why a registry could not answer; `reason` follows "registry <host> " and holds no secrets. */
-export class RegistryFailure extends Error {
-  override readonly name = 'RegistryFailure';
-  constructor(readonly reason: string) {
-    super(reason);
-  }
-}
 
 export interface AuthContext {
   transport: Transport;
@@ -49,7 +43,7 @@ export class RegistryAuth {
     private readonly ctx: AuthContext,
   ) {}
 
-  /** Learns the scheme, by `GET /v2/`, unless known. Throws RegistryFailure when the registry does not answer. */
+  /** Learns the scheme, by `GET /v2/`, unless known. Throws a RegistryError when the registry does not answer. */
   ensureScheme(): Promise<void> {
     if (this.scheme) return Promise.resolve();
     this.pinging ??= this.ping().finally(() => (this.pinging = undefined));
@@ -111,11 +105,13 @@ export class RegistryAuth {
     try {
       response = await this.ctx.transport.send({ method: 'GET', url: `${registryOrigin(this.registry, this.ctx.env)}/v2/` });
     } catch (error) {
-      if (error instanceof NetworkError) throw new RegistryFailure(error.message);
+      // The ping stands for the registry as a whole: its message names no request.
+      if (error instanceof NetworkError) throw this.error(error.message);
       throw error;
     }
-    if (response.status >= 500 || response.status === 429 || response.status === 408) {
-      throw new RegistryFailure(`answered ${response.status} to GET /v2/`);
+    if (isRetryable(response.status)) {
+      const { codes } = parseErrorBody(response.body);
+      throw this.error(`answered ${response.status} to GET /v2/`, { status: response.status, codes, request: { method: 'GET', path: '/v2/' } });
     }
     // A 401 without a challenge we know still means "credentials wanted": Basic is the fallback.
     this.scheme = response.status === 401 ? (schemeOf(response.headers['www-authenticate']) ?? { kind: 'basic' }) : { kind: 'anonymous' };
@@ -126,7 +122,7 @@ export class RegistryAuth {
     try {
       url = new URL(scheme.realm);
     } catch {
-      throw new RegistryFailure(`named a token service that is not a URL (${JSON.stringify(scheme.realm)})`);
+      throw this.error(`named a token service that is not a URL (${JSON.stringify(scheme.realm)})`);
     }
     if (scheme.service !== undefined) url.searchParams.set('service', scheme.service);
     for (const one of scope.split(' ').filter((s) => s !== '')) url.searchParams.append('scope', one);
@@ -140,26 +136,31 @@ export class RegistryAuth {
     try {
       response = await this.ctx.transport.send({ method: 'GET', url: url.toString(), headers });
     } catch (error) {
-      if (error instanceof NetworkError) throw new RegistryFailure(`has a token service at ${url.origin} that ${error.message}`);
+      if (error instanceof NetworkError) throw this.error(`has a token service at ${url.origin} that ${error.message}`);
       throw error;
     }
     if (response.status !== 200) {
       const credentialsUsed = await this.describeCredentials();
-      throw new RegistryFailure(`has a token service at ${url.origin} that answered ${response.status} for ${scope}, ${credentialsUsed}`);
+      throw this.error(`has a token service at ${url.origin} that answered ${response.status} for ${scope}, ${credentialsUsed}`);
     }
     let reply: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {
       reply = JSON.parse(response.body) as typeof reply;
     } catch {
-      throw new RegistryFailure(`has a token service at ${url.origin} that did not answer with JSON`);
+      throw this.error(`has a token service at ${url.origin} that did not answer with JSON`);
     }
     const token = typeof reply.token === 'string' && reply.token ? reply.token : reply.access_token;
-    if (typeof token !== 'string' || token === '') throw new RegistryFailure(`has a token service at ${url.origin} that gave no token`);
+    if (typeof token !== 'string' || token === '') throw this.error(`has a token service at ${url.origin} that gave no token`);
     this.ctx.secrets.add(token);
     const seconds = typeof reply.expires_in === 'number' && reply.expires_in > 0 ? reply.expires_in : DEFAULT_TOKEN_SECONDS;
     const lifetime = seconds * 1000;
     this.tokens.set(scope, { token, expiresAt: this.now() + lifetime - Math.min(TOKEN_MARGIN_MS, lifetime / 2) });
     return token;
+  }
+
+  /** A RegistryError of this registry; a token service's answer is not the registry's, and gives it no status. */
+  private error(reason: string, fields: Omit<RegistryErrorFields, 'registry'> = {}): RegistryError {
+    return new RegistryError(this.ctx.secrets, { registry: this.registry, ...fields }, reason);
   }
 
   private now(): number {

@@ -1,3 +1,4 @@
+// Parsing the WWW-Authenticate challenges a registry answers 401 with.
 /** One challenge of a `WWW-Authenticate` header: `Bearer realm="…",service="…",scope="…"`. */
 export interface Challenge {
   /** Lower case: `bearer`, `basic`. */

@@ -1,16 +1,16 @@
-import { RegistryApi } from './api';
-import { RegistryAuth, RegistryFailure } from './auth';
-import { copyImage } from './copy';
-import { registryOrigin } from './endpoint';
+// The registry client the rest of mzbuild uses: the existence check, and the reads and writes of publishing.
+import { BlobTransfers } from './blob-transfer';
+import { checkExistence, type Existence } from './check';
+import { copyImage, type CopyContext } from './copy';
 import { createIndex, type IndexSource } from './index-builder';
+import { getManifest, manifestExists, putManifest } from './manifest-requests';
 import type { Manifest } from './manifests';
-import { MANIFEST_ACCEPT } from './media-types';
-import { formatReference, manifestReference, parseReference, type ImageReference } from './reference';
+import { manifestReference, parseReference } from './reference';
 import { Secrets } from './secrets';
-import { NetworkError, Transport, type HttpResponse } from './transport';
+import { RegistrySession } from './session';
+import { Transport } from './transport';
 
-/** What a registry says of an image: there, not there, or nothing to be relied on. */
-export type Existence = 'present' | 'absent' | 'unknown';
+export type { Existence } from './check';
 
 export interface RegistryClientOptions {
   /** Requests in flight at once, across all registries; default 16. */
@@ -35,27 +35,29 @@ export interface RegistryClientOptions {
  * Asks registries whether images exist, many at once. A registry that cannot answer makes its
  * images 'unknown' rather than failing the caller, who can build them instead; the caller hears
  * of it once per registry, not once per image. Only malformed references throw (a UserError).
+ * Publishing's reads and writes, unlike the check, fail with a UserError (secrets redacted; a
+ * RegistryError where a registry said why) when a registry cannot be asked, after retries: a
+ * publisher must not take "cannot tell" for an answer.
  */
 export class RegistryClient {
-  private readonly env: NodeJS.ProcessEnv;
-  private readonly timeoutMs: number;
   private readonly transport: Transport;
-  private readonly secrets = new Secrets();
-  private readonly auths = new Map<string, RegistryAuth>();
+  private readonly session: RegistrySession;
+  private readonly copying: CopyContext;
   private readonly warn: (message: string) => void;
   private readonly warned = new Set<string>();
-  private registryApi: RegistryApi | undefined;
 
-  constructor(private readonly options: RegistryClientOptions = {}) {
-    this.env = options.env ?? process.env;
-    this.timeoutMs = options.timeoutMs ?? 10_000;
+  constructor(options: RegistryClientOptions = {}) {
+    const timeoutMs = options.timeoutMs ?? 10_000;
     this.transport = new Transport({
       concurrency: options.concurrency ?? 16,
-      timeoutMs: this.timeoutMs,
+      timeoutMs,
       retries: options.retries ?? 3,
       retryDelayMs: options.retryDelayMs ?? 200,
       maxRetryAfterMs: options.maxRetryAfterMs ?? 10_000,
     });
+    this.session = new RegistrySession({ transport: this.transport, env: options.env ?? process.env, secrets: new Secrets(), timeoutMs });
+    const { retries, retryDelayMs } = this.transport.options;
+    this.copying = { session: this.session, blobs: new BlobTransfers(this.session, { transfers: options.transfers ?? 4, retries, retryDelayMs }) };
     this.warn = options.warn ?? (() => undefined);
   }
 
@@ -64,40 +66,9 @@ export class RegistryClient {
    * 404 'absent', anything else 'unknown' once retries and authentication are exhausted. The map
    * is keyed by the references as given; equal references after normalisation are asked once.
    */
-  async checkExistence(references: string[]): Promise<Map<string, Existence>> {
-    // Parse them all before any request: a malformed one is the caller's to fix, and says so.
-    const keys = new Map<string, string>();
-    const unique = new Map<string, ImageReference>();
-    for (const reference of references) {
-      const parsed = parseReference(reference);
-      const key = formatReference(parsed);
-      keys.set(reference, key);
-      unique.set(key, parsed);
-    }
-
-    const answers = new Map<string, Existence>();
-    const failures = new Map<string, string>();
-    // One ping per registry and batch: a registry that is down is found so once, not per image.
-    const pings = new Map<string, Promise<void>>();
-    await Promise.all(
-      [...unique].map(async ([key, ref]) => {
-        try {
-          answers.set(key, await this.check(ref, pings));
-        } catch (error) {
-          answers.set(key, 'unknown');
-          const reason = error instanceof RegistryFailure ? error.reason : `failed unexpectedly (${(error as Error)?.message ?? error})`;
-          if (!failures.has(ref.registry)) failures.set(ref.registry, reason);
-        }
-      }),
-    );
-
-    for (const [registry, reason] of failures) this.warnOnce(registry, `registry ${registry} ${reason}; images will be built locally`);
-    return new Map(references.map((reference) => [reference, answers.get(keys.get(reference)!)!]));
+  checkExistence(references: string[]): Promise<Map<string, Existence>> {
+    return checkExistence(this.session, references, (registry, message) => this.warnOnce(registry, message));
   }
-
-  // ---- Publishing: reads that must be answered, and writes -------------------------------------
-  // Unlike checkExistence, these fail with a UserError (secrets redacted) when a registry cannot
-  // be asked, after retries: a publisher must not take "cannot tell" for an answer.
 
   /**
    * The manifest `reference` names (a tag or a digest), its exact bytes and their digest, or
@@ -106,7 +77,7 @@ export class RegistryClient {
    */
   async getManifest(reference: string): Promise<Manifest | undefined> {
     const ref = parseReference(reference);
-    return this.api().getManifest(ref, manifestReference(ref));
+    return getManifest(this.session, ref, manifestReference(ref));
   }
 
   /**
@@ -116,13 +87,13 @@ export class RegistryClient {
    */
   async putManifest(reference: string, manifest: { mediaType: string; bytes: Buffer }): Promise<string> {
     const ref = parseReference(reference);
-    return this.api().putManifest(ref, ref.tag ?? ref.digest!, manifest);
+    return putManifest(this.session, ref, ref.tag ?? ref.digest!, manifest);
   }
 
   /** Whether the tag (or digest) exists, strictly: a UserError when the registry cannot be asked. */
   async tagExists(reference: string): Promise<boolean> {
     const ref = parseReference(reference);
-    return this.api().manifestExists(ref, manifestReference(ref));
+    return manifestExists(this.session, ref, manifestReference(ref));
   }
 
   /**
@@ -132,7 +103,7 @@ export class RegistryClient {
    * has the source's digest.
    */
   async copyImage(from: string, to: string): Promise<void> {
-    return copyImage(this.api(), from, to);
+    return copyImage(this.copying, from, to);
   }
 
   /**
@@ -143,7 +114,7 @@ export class RegistryClient {
    * index's digest; an index already there with the same bytes is not written again.
    */
   async createIndex(target: string, sources: IndexSource[]): Promise<string> {
-    return createIndex(this.api(), target, sources);
+    return createIndex(this.copying, target, sources);
   }
 
   /** Closes idle connections; the client is not to be used afterwards. */
@@ -151,67 +122,9 @@ export class RegistryClient {
     return this.transport.close();
   }
 
-  private async check(ref: ImageReference, pings: Map<string, Promise<void>>): Promise<Existence> {
-    const auth = this.authFor(ref.registry);
-    let ping = pings.get(ref.registry);
-    if (!ping) pings.set(ref.registry, (ping = auth.ensureScheme()));
-    await ping;
-
-    const scope = `repository:${ref.repository}:pull`;
-    const url = `${registryOrigin(ref.registry, this.env)}/v2/${ref.repository}/manifests/${manifestReference(ref)}`;
-    const authorization = await auth.authorization(scope);
-    let response = await this.head(url, authorization);
-    if (response.status === 401) {
-      const retry = await auth.reauthorize(response.headers['www-authenticate'], scope, authorization);
-      if (retry !== undefined) response = await this.head(url, retry);
-    }
-    switch (response.status) {
-      case 200:
-        return 'present';
-      case 404:
-        return 'absent';
-      case 401:
-      case 403:
-        throw new RegistryFailure(`refused access to ${ref.repository} (${response.status}, ${await auth.describeCredentials()})`);
-      default:
-        throw new RegistryFailure(`answered ${response.status} for ${formatReference(ref)}`);
-    }
-  }
-
-  private async head(url: string, authorization: string | undefined): Promise<HttpResponse> {
-    const headers: Record<string, string> = { accept: MANIFEST_ACCEPT };
-    if (authorization !== undefined) headers['authorization'] = authorization;
-    try {
-      return await this.transport.send({ method: 'HEAD', url, headers });
-    } catch (error) {
-      if (error instanceof NetworkError) throw new RegistryFailure(error.message);
-      throw error;
-    }
-  }
-
-  private api(): RegistryApi {
-    this.registryApi ??= new RegistryApi({
-      transport: this.transport,
-      env: this.env,
-      secrets: this.secrets,
-      authFor: (registry) => this.authFor(registry),
-      transfers: this.options.transfers ?? 4,
-    });
-    return this.registryApi;
-  }
-
-  private authFor(registry: string): RegistryAuth {
-    let auth = this.auths.get(registry);
-    if (!auth) {
-      auth = new RegistryAuth(registry, { transport: this.transport, env: this.env, secrets: this.secrets, timeoutMs: this.timeoutMs });
-      this.auths.set(registry, auth);
-    }
-    return auth;
-  }
-
   private warnOnce(key: string, message: string): void {
     if (this.warned.has(key)) return;
     this.warned.add(key);
-    this.warn(this.secrets.redact(message));
+    this.warn(this.session.secrets.redact(message));
   }
 }

@@ -1,28 +1,21 @@
+// Copying an image or an index from one repository to another, registry to registry, without an engine.
 import { UserError } from '../errors';
-import { pullScope, pushScope, type RegistryApi, type Repository } from './api';
+import type { BlobTransfers } from './blob-transfer';
+import { operation } from './errors';
+import { getManifest, manifestDigest, manifestExists, putManifest } from './manifest-requests';
 import { isForeignLayer, isManifestType, parseManifest, type Descriptor, type Manifest } from './manifests';
 import { formatReference, manifestReference, parseReference } from './reference';
+import { routeOf, type Route } from './scopes';
+import type { RegistrySession } from './session';
+
+/** What copies (and indexes, which copy what they list) work with: a client's requests and its blob transfers. */
+export interface CopyContext {
+  session: RegistrySession;
+  blobs: BlobTransfers;
+}
 
 /** Indexes of indexes are legal, but deeper than this is a mistake (or a loop). */
 const MAX_DEPTH = 4;
-
-/** Where content goes, and with what token scopes: one token per registry and copy. */
-export interface Route {
-  src: Repository;
-  srcScope: string;
-  dst: Repository;
-  dstScope: string;
-}
-
-/**
- * The way from one repository to another. On one registry, a single scope (push to the
- * destination, pull from the source) serves every request, and allows cross-repository mounts.
- */
-export function routeOf(src: Repository, dst: Repository): Route {
-  const shared = src.registry === dst.registry;
-  const dstScope = shared ? pushScope(dst, src) : pushScope(dst);
-  return { src, dst, srcScope: shared ? dstScope : pullScope(src), dstScope };
-}
 
 /**
  * Copies an image (or an index, with every manifest it lists) from one registry repository to
@@ -32,24 +25,22 @@ export function routeOf(src: Repository, dst: Repository): Route {
  * no tag behind. A destination tag that already names the same digest means there is nothing to
  * do, and nothing is written.
  */
-export async function copyImage(api: RegistryApi, from: string, to: string): Promise<void> {
+export async function copyImage(ctx: CopyContext, from: string, to: string): Promise<void> {
+  const { session } = ctx;
   const src = parseReference(from);
   const dst = parseReference(to);
   const route = routeOf(src, dst);
-  const fail = (message: string) => api.userError(`cannot copy ${from} to ${to}: ${message}`);
-  try {
-    const top = await api.getManifest(src, manifestReference(src), route.srcScope);
-    if (!top) throw fail(`${formatReference(src)} does not exist`);
-    if (dst.digest !== undefined && dst.digest !== top.digest) throw fail(`the source's digest is ${top.digest}, not ${dst.digest}`);
+  const copy = operation(session.secrets, `copy ${from} to ${to}`);
+  return copy.within(async () => {
+    const top = await getManifest(session, src, manifestReference(src), route.srcScope);
+    if (!top) throw copy.fail(`${formatReference(src)} does not exist`);
+    if (dst.digest !== undefined && dst.digest !== top.digest) throw copy.fail(`the source's digest is ${top.digest}, not ${dst.digest}`);
     // Under the destination's tag; a destination named by digest alone is put under its digest.
     const target = dst.tag ?? dst.digest!;
-    if ((await api.manifestDigest(dst, target, route.dstScope)) === top.digest) return;
-    await copyContent(api, route, top);
-    await api.putManifest(dst, target, top, route.dstScope);
-  } catch (error) {
-    if (error instanceof UserError && !error.message.startsWith('cannot copy ')) throw fail(error.message);
-    throw error;
-  }
+    if ((await manifestDigest(session, dst, target, route.dstScope)) === top.digest) return;
+    await copyContent(ctx, route, top);
+    await putManifest(session, dst, target, top, route.dstScope);
+  });
 }
 
 /**
@@ -57,10 +48,11 @@ export async function copyImage(api: RegistryApi, from: string, to: string): Pro
  * and (for an index) its child manifests by digest, children before the indexes that list them.
  * `top` itself is not written. Everything is read from the source before anything is written.
  */
-export async function copyContent(api: RegistryApi, route: Route, top: Manifest): Promise<void> {
-  const { manifests, blobs } = await collect(api, route, top);
+export async function copyContent(ctx: CopyContext, route: Route, top: Manifest): Promise<void> {
+  const { session } = ctx;
+  const { manifests, blobs } = await collect(session, route, top);
 
-  await settled([...blobs.values()].map((blob) => ensureBlob(api, route, blob)));
+  await settled([...blobs.values()].map((blob) => ctx.blobs.ensure(route, blob)));
 
   // A registry takes an index only once every manifest it lists is there: the lowest first.
   const heights = [...new Set([...manifests.values()].map((m) => m.height))].sort((a, b) => a - b);
@@ -68,8 +60,8 @@ export async function copyContent(api: RegistryApi, route: Route, top: Manifest)
     const level = [...manifests.values()].filter((m) => m.height === height);
     await settled(
       level.map(async ({ manifest }) => {
-        if (await api.manifestExists(route.dst, manifest.digest, route.dstScope)) return;
-        await api.putManifest(route.dst, manifest.digest, manifest, route.dstScope);
+        if (await manifestExists(session, route.dst, manifest.digest, route.dstScope)) return;
+        await putManifest(session, route.dst, manifest.digest, manifest, route.dstScope);
       }),
     );
   }
@@ -82,7 +74,7 @@ interface Collected {
   blobs: Map<string, Descriptor>;
 }
 
-async function collect(api: RegistryApi, route: Route, top: Manifest): Promise<Collected> {
+async function collect(session: RegistrySession, route: Route, top: Manifest): Promise<Collected> {
   const manifests = new Map<string, { manifest: Manifest; height: number }>();
   const fetching = new Map<string, Promise<number>>();
   const blobs = new Map<string, Descriptor>();
@@ -108,7 +100,7 @@ async function collect(api: RegistryApi, route: Route, top: Manifest): Promise<C
             if (!isManifestType(child.mediaType)) {
               throw new UserError(`the index ${where(manifest.digest)} lists ${child.digest} of type ${child.mediaType}, which is not an image or an index`);
             }
-            const fetched = await api.getManifest(route.src, child.digest, route.srcScope);
+            const fetched = await getManifest(session, route.src, child.digest, route.srcScope);
             if (!fetched) throw new UserError(`the index ${where(manifest.digest)} lists ${child.digest}, which the registry does not have`);
             const height = await visit(fetched, depth + 1);
             manifests.set(child.digest, { manifest: fetched, height });
@@ -125,38 +117,6 @@ async function collect(api: RegistryApi, route: Route, top: Manifest): Promise<C
   await settled([visit(top, 0)]);
   await settled([...fetching.values()]);
   return { manifests, blobs };
-}
-
-/**
- * Blob transfers under way, per client, by destination repository and digest. Copies that run at
- * once (the images of an index, the images of a publish) often share blobs; two mounts or uploads
- * of one blob into one repository at the same time can leave the registry refusing the manifests
- * that need it, so the second waits for the first instead.
- */
-const inFlight = new WeakMap<RegistryApi, Map<string, Promise<void>>>();
-
-/** HEAD in the destination; missing, a mount on the same registry, else (or when refused) a copy. */
-function ensureBlob(api: RegistryApi, route: Route, blob: Descriptor): Promise<void> {
-  let transfers = inFlight.get(api);
-  if (!transfers) inFlight.set(api, (transfers = new Map()));
-  const key = `${route.dst.registry}/${route.dst.repository}@${blob.digest}`;
-  let transfer = transfers.get(key);
-  if (!transfer) {
-    transfer = transferOnce(api, route, blob).finally(() => transfers!.delete(key));
-    transfers.set(key, transfer);
-  }
-  return transfer;
-}
-
-async function transferOnce(api: RegistryApi, route: Route, blob: Descriptor): Promise<void> {
-  if (await api.blobExists(route.dst, blob.digest, route.dstScope)) return;
-  let upload: string | undefined;
-  if (route.src.registry === route.dst.registry && route.src.repository !== route.dst.repository) {
-    const mounted = await api.mountBlob(route.dst, route.src, blob.digest, route.dstScope);
-    if (mounted === true) return;
-    upload = mounted;
-  }
-  await api.transferBlob(route.src, route.srcScope, route.dst, route.dstScope, blob, upload);
 }
 
 /** Waits for every task, then throws the first failure: no task is left running behind an error. */

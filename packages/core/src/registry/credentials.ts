@@ -1,3 +1,4 @@
+// Finding a registry's credentials as docker does: credential helpers, config.json, and GitHub's tokens for ghcr.io.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';

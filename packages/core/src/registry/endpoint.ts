@@ -1,3 +1,4 @@
+// Where a registry's API answers: HTTPS, or plain HTTP for loopback and listed insecure registries.
 import { apiHost, registryHostname } from './reference';
 
 /** Registries spoken to over plain HTTP besides loopback ones: `host[:port]`, comma-separated. */

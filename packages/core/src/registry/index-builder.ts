@@ -1,6 +1,9 @@
+// Multi-platform indexes: an OCI image index put under a tag, listing one image per platform, read whole before anything is written.
 import { UserError } from '../errors';
-import { pullScope, pushScope, type RegistryApi, type Repository } from './api';
-import { copyContent, routeOf, settled } from './copy';
+import { getSmallBlob } from './blob-requests';
+import { copyContent, settled, type CopyContext } from './copy';
+import { operation } from './errors';
+import { getManifest, manifestDigest, manifestExists, putManifest } from './manifest-requests';
 import {
   digestOf,
   formatPlatform,
@@ -13,6 +16,8 @@ import {
   type Platform,
 } from './manifests';
 import { formatReference, manifestReference, parseReference, type ImageReference } from './reference';
+import { pushScope, routeOf, type Repository } from './scopes';
+import type { RegistrySession } from './session';
 
 /** One image of a multi-platform index: what it was built for, and where it is. */
 export interface IndexSource {
@@ -44,23 +49,24 @@ interface Resolved {
  * it holds in that repository. An index already there with the same bytes is not written again.
  * Returns the index's digest.
  */
-export async function createIndex(api: RegistryApi, target: string, sources: IndexSource[]): Promise<string> {
+export async function createIndex(ctx: CopyContext, target: string, sources: IndexSource[]): Promise<string> {
+  const { session } = ctx;
   const dst = parseReference(target);
-  const fail = (message: string) => api.userError(`cannot create the index ${target}: ${message}`);
-  if (dst.digest !== undefined || dst.tag === undefined) throw fail('give it a tag, not a digest');
+  const index = operation(session.secrets, `create the index ${target}`);
+  if (dst.digest !== undefined || dst.tag === undefined) throw index.fail('give it a tag, not a digest');
   const tag = dst.tag;
-  if (sources.length === 0) throw fail('it needs at least one image');
+  if (sources.length === 0) throw index.fail('it needs at least one image');
   for (const [i, source] of sources.entries()) {
-    if (!source.platform?.os || !source.platform?.architecture) throw fail(`the image ${source.reference} has no os and architecture`);
+    if (!source.platform?.os || !source.platform?.architecture) throw index.fail(`the image ${source.reference} has no os and architecture`);
     const twin = sources.findIndex((other, j) => j < i && samePlatform(other.platform, source.platform));
-    if (twin !== -1) throw fail(`${formatPlatform(source.platform)} is given twice (${sources[twin]!.reference} and ${source.reference})`);
+    if (twin !== -1) throw index.fail(`${formatPlatform(source.platform)} is given twice (${sources[twin]!.reference} and ${source.reference})`);
   }
   const refs = sources.map((source) => parseReference(source.reference));
 
-  try {
-    const found = await settled(sources.map((source, i) => resolve(api, source, refs[i]!, dst)));
+  return index.within(async () => {
+    const found = await settled(sources.map((source, i) => resolve(session, source, refs[i]!, dst)));
     const missing = found.filter((entry): entry is { missing: string } => 'missing' in entry);
-    if (missing.length > 0) throw fail(missing.map((m) => m.missing).join('; '));
+    if (missing.length > 0) throw index.fail(missing.map((m) => m.missing).join('; '));
     const resolved = found as Resolved[];
 
     const bytes = Buffer.from(
@@ -77,36 +83,34 @@ export async function createIndex(api: RegistryApi, target: string, sources: Ind
     );
     const digest = digestOf(bytes);
     const scope = pushScope(dst);
-    if ((await api.manifestDigest(dst, tag, scope)) === digest) return digest;
+    if ((await manifestDigest(session, dst, tag, scope)) === digest) return digest;
 
     await settled(
       resolved
         .filter(({ ref }) => ref.registry !== dst.registry || ref.repository !== dst.repository)
         .map(async ({ ref, manifest }) => {
           const route = routeOf(ref, dst);
-          if (await api.manifestExists(dst, manifest.digest, route.dstScope)) return;
-          await copyContent(api, route, manifest);
-          await api.putManifest(dst, manifest.digest, manifest, route.dstScope);
+          if (await manifestExists(session, dst, manifest.digest, route.dstScope)) return;
+          await copyContent(ctx, route, manifest);
+          await putManifest(session, dst, manifest.digest, manifest, route.dstScope);
         }),
     );
-    await api.putManifest(dst, tag, { mediaType: OCI_INDEX, bytes }, scope);
+    await putManifest(session, dst, tag, { mediaType: OCI_INDEX, bytes }, scope);
     return digest;
-  } catch (error) {
-    if (error instanceof UserError && !error.message.startsWith('cannot create the index ')) throw fail(error.message);
-    throw error;
-  }
+  });
 }
 
 /** The platform's image manifest of a source, or what is missing. */
-async function resolve(api: RegistryApi, source: IndexSource, ref: ImageReference, dst: Repository): Promise<Resolved | { missing: string }> {
+async function resolve(session: RegistrySession, source: IndexSource, ref: ImageReference, dst: Repository): Promise<Resolved | { missing: string }> {
   const wanted = formatPlatform(source.platform);
   const name = formatReference(ref);
-  const scope = ref.registry === dst.registry ? pushScope(dst, ref) : pullScope(ref);
-  const top = await api.getManifest(ref, manifestReference(ref), scope);
+  // The scope the copy into `dst` reads with, so that one token serves the source's reads and its copy.
+  const scope = routeOf(ref, dst).srcScope;
+  const top = await getManifest(session, ref, manifestReference(ref), scope);
   if (!top) return { missing: `the ${wanted} image ${name} does not exist` };
   const content = parseOrFail(top, name);
   if (content.kind === 'image') {
-    await checkConfig(api, ref, scope, content.config, source.platform, name);
+    await checkConfig(session, ref, scope, content.config, source.platform, name);
     return { source, ref, manifest: top };
   }
   const child = content.manifests.find((entry) => platformMatches(entry, source.platform));
@@ -114,7 +118,7 @@ async function resolve(api: RegistryApi, source: IndexSource, ref: ImageReferenc
     const has = content.manifests.filter((m) => m.platform && m.platform.os !== 'unknown').map((m) => formatPlatform(m.platform!));
     throw new UserError(`the index ${name}, given for ${wanted}, has no ${wanted} image (it has ${has.join(', ') || 'none'})`);
   }
-  const manifest = await api.getManifest(ref, child.digest, scope);
+  const manifest = await getManifest(session, ref, child.digest, scope);
   if (!manifest) return { missing: `the ${wanted} image ${ref.registry}/${ref.repository}@${child.digest} listed by ${name} does not exist` };
   const childContent = parseOrFail(manifest, `${ref.registry}/${ref.repository}@${child.digest}`);
   if (childContent.kind !== 'image') throw new UserError(`the ${wanted} entry of the index ${name} is itself an index`);
@@ -130,9 +134,9 @@ function parseOrFail(manifest: Manifest, name: string): ReturnType<typeof parseM
 }
 
 /** An image given for one platform that was built for another would be served to the wrong machines. */
-async function checkConfig(api: RegistryApi, ref: Repository, scope: string, config: Descriptor, platform: Platform, name: string): Promise<void> {
+async function checkConfig(session: RegistrySession, ref: Repository, scope: string, config: Descriptor, platform: Platform, name: string): Promise<void> {
   if (!IMAGE_CONFIG_TYPES.includes(config.mediaType) || config.size > MAX_CONFIG_BYTES) return;
-  const bytes = await api.getSmallBlob(ref, config.digest, MAX_CONFIG_BYTES, scope);
+  const bytes = await getSmallBlob(session, ref, config.digest, MAX_CONFIG_BYTES, scope);
   if (!bytes) throw new UserError(`the config ${config.digest} of ${name} is missing from the registry`);
   let json: unknown;
   try {

@@ -2,6 +2,8 @@
 export { RegistryClient, type Existence, type RegistryClientOptions } from './client';
 export { lookupCredentials, type CredentialLookup, type Credentials } from './credentials';
 export { INSECURE_REGISTRIES_ENV, isInsecureRegistry } from './endpoint';
+// For callers telling failures apart by status and error code.
+export { OperationError, RegistryError, RegistryNetworkError, type RequestLine } from './errors';
 export { MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES } from './media-types';
 export { apiHost, formatReference, parseReference, type ImageReference } from './reference';
 export type { IndexSource } from './index-builder';

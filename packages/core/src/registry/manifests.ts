@@ -1,3 +1,4 @@
+// What a manifest is: media types, digests, descriptors, platforms; no requests.
 import { createHash } from 'node:crypto';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';

@@ -1,3 +1,4 @@
+// The manifest media types the client asks registries for.
 /** The manifests an image or a multi-platform index may be stored as, OCI's and Docker's. */
 export const MANIFEST_MEDIA_TYPES = [
   'application/vnd.oci.image.manifest.v1+json',

@@ -1,3 +1,4 @@
+// Image references (`registry/repository:tag@digest`), parsed and normalised as docker does.
 import { UserError } from '../errors';
 
 /**

@@ -1,3 +1,4 @@
+// The secrets a client has handled, so that no message ever shows one.
 /**
  * The passwords, tokens and Authorization values a client has handled. Messages are written
  * never to include them; every message is passed through `redact` as well, so that a server
