@@ -7,6 +7,7 @@ import type { Route } from './scopes';
 import type { RegistrySession } from './session';
 import { discard, readSmall } from './streams';
 import { isRetryable, type StreamRequest, type StreamResponse } from './transport';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface BlobTransferOptions {
   /** Blob transfers at once, each a GET feeding a PUT. */
@@ -137,8 +138,4 @@ export class BlobTransfers {
 /** Whether starting over might get another answer: none at all, or 408, 429 and 5xx. */
 function isTransient(error: RegistryError): boolean {
   return error instanceof RegistryNetworkError || (error.status !== undefined && isRetryable(error.status));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -2,6 +2,8 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { Semaphore } from '../semaphore';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { firstLine } from '../text';
 
 type Undici = typeof import('undici');
 let undici: Undici | undefined;
@@ -208,12 +210,4 @@ export class Transport {
 /** Answers that may change on their own: 408, 429 and 5xx. */
 export function isRetryable(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0]!.trim();
 }
