@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { plain } from '../support/nx-workspace';
 
 /**
  * This repository's own workspace, as `npm run demo` and a developer use it: Nx loads the plugin
@@ -18,7 +19,7 @@ function nx(node: string, args: string[]): string {
     timeout: 120_000,
   });
   if (run.status !== 0) throw new Error(`${node} nx ${args.join(' ')} failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
-  return run.stdout;
+  return plain(run.stdout);
 }
 
 describe.each(NODES)('on %s', (node) => {

@@ -1,7 +1,7 @@
 import { mzimage } from '../support/cli';
 import { removeImages, requireDocker, uniqueName } from '../support/docker';
 import { image } from '../support/git-repo';
-import { NxWorkspace } from '../support/nx-workspace';
+import { NxWorkspace, plain } from '../support/nx-workspace';
 import { readmeReleaseConfig } from '../support/readme';
 import { LOOPBACK_REGISTRY, requireLoopbackRegistry } from '../support/registry';
 
@@ -32,9 +32,6 @@ afterAll(() => {
   if (ws) for (const arch of ['x86_64', 'aarch64']) removeImages(...Object.values(references(arch)));
   ws?.dispose();
 });
-
-/** Nx's output without its colours. */
-const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
 
 function references(arch = 'x86_64'): Record<string, string> {
   const specs = JSON.parse(mzimage(ws.root, ['spec', '--all', '--json', '--arch', arch]).stdout);

@@ -6,6 +6,9 @@ import { GitRepo } from './git-repo';
 const REPO_ROOT = join(__dirname, '../..');
 const NX_BIN = join(REPO_ROOT, 'node_modules/nx/dist/bin/nx.js');
 
+/** Nx's output without its colours (Nx colours it in CI even when it is not a terminal). */
+export const plain = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
+
 export interface NxRun {
   status: number | null;
   stdout: string;
