@@ -101,8 +101,10 @@ export async function signImage(session: RegistrySession, reference: string, dig
   const attachment = attachmentName(ref, digest);
   return signing.within(async () => {
     const scope = pushScope(ref);
-    const [exists, found] = await Promise.all([manifestExists(session, ref, digest, scope), readAttachment(session, ref, digest, scope)]);
-    if (!exists) throw signing.fail(`${ref.registry}/${ref.repository} has no manifest ${digest}`);
+    const reading = { exists: manifestExists(session, ref, digest, scope), found: readAttachment(session, ref, digest, scope) };
+    await settled<unknown>([reading.exists, reading.found]); // both done before a failure of either is told
+    const found = await reading.found;
+    if (!(await reading.exists)) throw signing.fail(`${ref.registry}/${ref.repository} has no manifest ${digest}`);
     if (found && 'invalid' in found) throw signing.fail(`its signature manifest ${attachment} cannot be appended to: ${found.invalid}`);
     if (found && verifySignatures(found.layers, { reference: ref, digest }, [key.publicKey]).trusted) return { written: false, reference: attachment };
 
