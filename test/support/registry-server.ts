@@ -257,7 +257,7 @@ export async function pushIndex(
   return { digest: sha256(Buffer.from(index)), manifest: index, attestations };
 }
 
-async function putManifest(host: string, repository: string, reference: string, mediaType: string, body: string, headers: Record<string, string>): Promise<void> {
+export async function putManifest(host: string, repository: string, reference: string, mediaType: string, body: string, headers: Record<string, string>): Promise<void> {
   const put = await fetch(`http://${host}/v2/${repository}/manifests/${reference}`, {
     method: 'PUT',
     headers: { ...headers, 'content-type': mediaType },
@@ -266,7 +266,7 @@ async function putManifest(host: string, repository: string, reference: string, 
   if (put.status !== 201) throw new Error(`PUT manifest ${repository}:${reference}: ${put.status} ${await put.text()}`);
 }
 
-async function uploadBlob(host: string, repository: string, blob: Buffer, headers: Record<string, string>): Promise<void> {
+export async function uploadBlob(host: string, repository: string, blob: Buffer, headers: Record<string, string>): Promise<void> {
   const start = await fetch(`http://${host}/v2/${repository}/blobs/uploads/`, { method: 'POST', headers });
   if (start.status !== 202) throw new Error(`POST blob upload to ${repository}: ${start.status} ${await start.text()}`);
   const location = new URL(start.headers.get('location')!, `http://${host}`);

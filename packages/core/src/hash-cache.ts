@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, type Stats } from 'node:fs';
+import { readFileSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-file';
 import type { FileRecord } from './file-hash';
 
 /**
@@ -66,10 +67,7 @@ export class HashCache {
     }
     if (!this.changed && !dropped) return;
     try {
-      mkdirSync(join(this.file, '..'), { recursive: true });
-      const temporary = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(temporary, JSON.stringify({ version: VERSION, entries: Object.fromEntries(this.entries) }));
-      renameSync(temporary, this.file);
+      writeFileAtomic(this.file, JSON.stringify({ version: VERSION, entries: Object.fromEntries(this.entries) }));
     } catch {
       // Only speed is lost.
     }

@@ -24,6 +24,7 @@ export {
   type Repository,
 } from './repository';
 export * from './registry';
+export * from './signing';
 export {
   acquireImages,
   carryOut,

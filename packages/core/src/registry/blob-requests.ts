@@ -1,6 +1,6 @@
-// Blobs of a registry, one request each: whether one is there, a small one whole, a cross-repository mount, an upload opened.
+// Blobs of a registry, one request each: whether one is there, a small one whole, a cross-repository mount, an upload opened, a small one uploaded.
 import { requestLine } from './errors';
-import { matchesDigest } from './manifests';
+import { digestOf, matchesDigest } from './manifests';
 import { pullScope, pushScope, type Repository } from './scopes';
 import { header, isRedirect, type RegistrySession } from './session';
 import { isRetryable, type HttpRequest } from './transport';
@@ -51,4 +51,19 @@ export async function startUpload(session: RegistrySession, repo: Repository, sc
   const location = header(response, 'location');
   if (response.status !== 202 || location === undefined) throw await session.failure(repo, req, response);
   return new URL(location, req.url).toString();
+}
+
+/**
+ * Uploads a small blob held in memory (a signature's payload, a config) as one monolithic upload:
+ * the upload opened, then one PUT of the bytes with their digest, which the registry checks.
+ * Returns the digest. The PUT is a buffered request, so the transport retries it as it is.
+ */
+export async function uploadBlob(session: RegistrySession, repo: Repository, bytes: Buffer, scope = pushScope(repo)): Promise<string> {
+  const digest = digestOf(bytes);
+  const url = new URL(await startUpload(session, repo, scope));
+  url.searchParams.set('digest', digest);
+  const req: HttpRequest = { method: 'PUT', url: url.toString(), headers: { 'content-type': 'application/octet-stream' }, body: bytes };
+  const response = await session.send(repo, scope, req);
+  if (response.status < 200 || response.status > 299) throw await session.failure(repo, req, response);
+  return digest;
 }

@@ -1,4 +1,7 @@
-// The registry client the rest of mzbuild uses: the existence check, and the reads and writes of publishing.
+// The registry client the rest of mzbuild uses: the existence check, the reads and writes of publishing, and images' signatures.
+import type { PublicKey, SigningKey } from '../signing/keys';
+import type { VerifiedCache } from '../signing/verified-cache';
+import type { Verification } from '../signing/verify';
 import { BlobTransfers } from './blob-transfer';
 import { checkExistence, type Existence } from './check';
 import { copyImage, type CopyContext } from './copy';
@@ -8,9 +11,11 @@ import type { Manifest } from './manifests';
 import { manifestReference, parseReference } from './reference';
 import { Secrets } from './secrets';
 import { RegistrySession } from './session';
+import { readSignatures, signImage, verifyImage, type SignOptions, type SignOutcome, type StoredSignatures } from './signatures';
 import { Transport } from './transport';
 
 export type { Existence } from './check';
+export type { SignOptions, SignOutcome, StoredSignatures } from './signatures';
 
 export interface RegistryClientOptions {
   /** Requests in flight at once, across all registries; default 16. */
@@ -115,6 +120,37 @@ export class RegistryClient {
    */
   async createIndex(target: string, sources: IndexSource[]): Promise<string> {
     return createIndex(this.copying, target, sources);
+  }
+
+  /**
+   * The signatures stored for the image `digest` (default: the reference's own digest) in the
+   * reference's repository: its cosign attachment `sha256-<hex>.sig`, each signature's payload
+   * read and checked against its digest; undefined when there is none.
+   */
+  async signatures(reference: string, digest?: string): Promise<StoredSignatures | undefined> {
+    const ref = parseReference(reference);
+    const wanted = digest ?? ref.digest;
+    if (wanted === undefined) throw this.session.userError(`give the digest of the image ${reference} whose signatures to read`);
+    return readSignatures(this.session, ref, wanted);
+  }
+
+  /**
+   * Signs the image `digest` for `reference` (with its tag: the signature names it) with `key`, in
+   * cosign's format, appending to the signatures there. Writes nothing when a signature by `key`
+   * for this reference and digest is there already.
+   */
+  sign(reference: string, digest: string, key: SigningKey, options?: SignOptions): Promise<SignOutcome> {
+    return signImage(this.session, reference, digest, key, options);
+  }
+
+  /**
+   * Whether the image `digest` is signed for `reference` by one of `keys`: for a tag, a signature
+   * naming that tag; for a reference by digest alone, any tag of its repository. One GET of its
+   * attachment and of its payloads, unless `cache` knows the answer already; a positive answer is
+   * added to `cache` (the caller saves it). Calls for many images may run at once.
+   */
+  verify(reference: string, digest: string, keys: readonly PublicKey[], options: { cache?: VerifiedCache } = {}): Promise<Verification> {
+    return verifyImage(this.session, reference, digest, keys, options.cache);
   }
 
   /** Closes idle connections; the client is not to be used afterwards. */

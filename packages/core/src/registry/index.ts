@@ -1,5 +1,5 @@
 // The registry client's public surface. Loading it does not load undici: the first client does.
-export { RegistryClient, type Existence, type RegistryClientOptions } from './client';
+export { RegistryClient, type Existence, type RegistryClientOptions, type SignOptions, type SignOutcome, type StoredSignatures } from './client';
 export { lookupCredentials, type CredentialLookup, type Credentials } from './credentials';
 export { INSECURE_REGISTRIES_ENV, isInsecureRegistry } from './endpoint';
 // For callers telling failures apart by status and error code.
