@@ -1,0 +1,178 @@
+/** What parsing a repository's manifests, Dockerfiles and Cargo files gave, remembered between runs while those files are unchanged. */
+import { mkdirSync, readFileSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import type { SharedOptions } from './config';
+import { rememberable, statKey } from './file-stats';
+import { cacheFile, writeAtomically } from './hash-cache';
+import type { Manifest } from './manifest/types';
+
+/** A manifest as parsed, with its Dockerfile as read. */
+export interface ImageEntry {
+  manifest: Manifest;
+  warnings: string[];
+  dockerfile: string;
+}
+
+/**
+ * The answers the Cargo model was built from, each asked again to check the model: a file's
+ * lstat key (null: nothing there), the names in a directory, whether a path is a directory or
+ * exists at all.
+ */
+export type CargoProbe = ['read', string, string | null] | ['list', string, string[]] | ['dir', string, boolean] | ['exists', string, boolean];
+
+export interface CargoEntry {
+  probes: CargoProbe[];
+  /** The members by name, in their order; the directories that partition crate files. */
+  members: [string, unknown][];
+  crateDirs: string[];
+}
+
+interface Data {
+  version: string;
+  /** By manifest path: the lstat keys of it and its Dockerfile, and what they gave. */
+  images: Record<string, [string, string, ImageEntry]>;
+  cargo?: CargoEntry;
+  /** nx.json's path, its lstat key, and the plugin options it gave. */
+  options?: [string, string, SharedOptions | null];
+  /** Self digests by a digest of everything they were computed from (see Resolver). */
+  digests: Record<string, string>;
+}
+
+// The package version: what a version of mzbuild caches, another may read differently.
+const VERSION = `1:${(require('../package.json') as { version: string }).version}`;
+
+/**
+ * Parsed manifests, the Cargo model and the plugin options, kept in the user's cache directory
+ * beside the hash cache, each valid only while every file it was read from has the lstat key it
+ * had then (and, for the Cargo model, every directory listing and existence check it made gives
+ * the same answer). As in the hash cache, nothing read from a file changed within two seconds
+ * before the run, or from a symbolic link, is remembered. Written atomically; deleting it only
+ * costs the next run the parsing.
+ */
+export class ModelCache {
+  /** When this run started reading: what it remembers was read after this. */
+  readonly openedAt = Date.now();
+  private readonly data: Data;
+  private readonly next: Data = { version: VERSION, images: {}, digests: {} };
+  private changed = false;
+
+  private constructor(
+    private readonly file: string | undefined,
+    private readonly racyMs: number,
+  ) {
+    this.data = file ? readData(file) : { version: VERSION, images: {}, digests: {} };
+  }
+
+  static forRepository(root: string, env: NodeJS.ProcessEnv = process.env, racyMs = 2000): ModelCache {
+    return new ModelCache(cacheFile(root, 'model', 'json', env), racyMs);
+  }
+
+  /** A cache that remembers nothing between runs. */
+  static none(): ModelCache {
+    return new ModelCache(undefined, 2000);
+  }
+
+  /** Whether it remembers between runs: without, nothing need be stat-ed for it. */
+  get persistent(): boolean {
+    return this.file !== undefined;
+  }
+
+  /** The image of `manifestFile` as last parsed, if it and its Dockerfile have the lstat keys they had then. */
+  image(manifestFile: string, manifestStat: Stats | undefined, dockerfileStat: Stats | undefined): ImageEntry | undefined {
+    const cached = this.data.images[manifestFile];
+    if (!cached || !manifestStat || !dockerfileStat) return undefined;
+    if (cached[0] !== statKey(manifestStat) || cached[1] !== statKey(dockerfileStat)) return undefined;
+    this.next.images[manifestFile] = cached;
+    return cached[2];
+  }
+
+  /** Remembers a parse; `manifestStat` and `dockerfileStat` were taken before the files were read. */
+  rememberImage(manifestFile: string, manifestStat: Stats | undefined, dockerfileStat: Stats | undefined, entry: ImageEntry): void {
+    if (!manifestStat || !dockerfileStat || !this.rememberable(manifestStat) || !this.rememberable(dockerfileStat)) return;
+    this.next.images[manifestFile] = [statKey(manifestStat), statKey(dockerfileStat), entry];
+    this.changed = true;
+  }
+
+  /** The Cargo model as last built, for the caller to check with its probes. */
+  get cargo(): CargoEntry | undefined {
+    return this.data.cargo;
+  }
+
+  /** Keeps the remembered Cargo model, which its probes have confirmed. */
+  keepCargo(): void {
+    this.next.cargo = this.data.cargo;
+  }
+
+  /** Remembers a Cargo model; the caller has checked that every file it read may be remembered. */
+  rememberCargo(entry: CargoEntry): void {
+    this.next.cargo = entry;
+    this.changed = true;
+  }
+
+  /** The plugin options `file` (as shown in messages) gave, if its lstat key is the same. */
+  pluginOptions(file: string, stat: Stats | undefined): SharedOptions | null | undefined {
+    const cached = this.data.options;
+    if (!cached || !stat || cached[0] !== file || cached[1] !== statKey(stat)) return undefined;
+    this.next.options = cached;
+    return cached[2];
+  }
+
+  rememberPluginOptions(file: string, stat: Stats | undefined, options: SharedOptions | undefined): void {
+    if (!stat || !this.rememberable(stat)) return;
+    this.next.options = [file, statKey(stat), options ?? null];
+    this.changed = true;
+  }
+
+  selfDigest(key: string): Buffer | undefined {
+    const hex = this.data.digests[key] ?? this.next.digests[key];
+    if (hex === undefined) return undefined;
+    this.next.digests[key] = hex;
+    return Buffer.from(hex, 'hex');
+  }
+
+  rememberSelfDigest(key: string, digest: Buffer): void {
+    this.next.digests[key] = digest.toString('hex');
+    this.changed = true;
+  }
+
+  /** Whether what was read of a file with this stat, after openedAt, may be remembered. */
+  rememberable(stat: Stats): boolean {
+    return rememberable(stat, this.openedAt, this.racyMs);
+  }
+
+  /**
+   * Writes what this run used or learnt, atomically; entries it did not use (images removed,
+   * other configurations' digests beyond a bound) are dropped. A cache that cannot be written is
+   * no error.
+   */
+  save(): void {
+    if (!this.file) return;
+    const dropped =
+      Object.keys(this.data.images).length !== Object.keys(this.next.images).length ||
+      (this.data.cargo !== undefined && this.next.cargo === undefined) ||
+      (this.data.options !== undefined && this.next.options === undefined);
+    if (!this.changed && !dropped) return;
+    // Digests of other configurations (another arch or profile) are kept, up to a bound.
+    let room = 4 * Math.max(16, Object.keys(this.next.images).length) - Object.keys(this.next.digests).length;
+    for (const [key, hex] of Object.entries(this.data.digests)) {
+      if (room-- <= 0) break;
+      this.next.digests[key] ??= hex;
+    }
+    try {
+      mkdirSync(join(this.file, '..'), { recursive: true });
+      writeAtomically(this.file, JSON.stringify(this.next));
+    } catch {
+      // Only speed is lost.
+    }
+  }
+}
+
+function readData(file: string): Data {
+  try {
+    const data = JSON.parse(readFileSync(file, 'utf8')) as Data;
+    if (data?.version === VERSION && typeof data.images === 'object' && typeof data.digests === 'object') return data;
+  } catch {
+    // Missing or corrupt: start afresh.
+  }
+  return { version: VERSION, images: {}, digests: {} };
+}
