@@ -21,12 +21,6 @@ export interface Image {
 
 export const MANIFEST = 'mzbuild.yml';
 
-/** How many manifests the cache answered for, and how many were parsed. */
-export interface ReadCounts {
-  cached: number;
-  parsed: number;
-}
-
 /**
  * The image whose manifest is `manifestFile` (root-relative). Both files are stat-ed before they
  * are read, so that a change while they are read shows on the next run; YAML and the schema are
@@ -37,7 +31,6 @@ export function readImage(
   manifestFile: string,
   cache: ModelCache,
   stats: FileStats,
-  counts: ReadCounts,
 ): { image: Image; warnings: string[] } {
   const dir = manifestFile.slice(0, -(MANIFEST.length + 1));
   const dockerfileName = `${dir}/Dockerfile`;
@@ -45,14 +38,14 @@ export function readImage(
   const dockerfileStat = cache.persistent ? lstatOf(stats, dockerfileName) : undefined;
   let entry = cache.image(manifestFile, manifestStat, dockerfileStat);
   if (entry) {
-    counts.cached++;
+    cache.counts.manifests.cached++;
   } else {
     const { parseManifest } = require('./parsers') as typeof import('./parsers');
     const { manifest, warnings } = parseManifest(readText(root, manifestFile, 'cannot be read'), manifestFile);
     const dockerfile = readText(root, dockerfileName, `is missing: image ${manifest.name} needs a Dockerfile beside ${manifestFile}`);
     entry = { manifest, warnings, dockerfile };
     cache.rememberImage(manifestFile, manifestStat, dockerfileStat, entry);
-    counts.parsed++;
+    cache.counts.manifests.parsed++;
   }
   const image: Image = {
     name: entry.manifest.name,

@@ -52,6 +52,8 @@ const VERSION = `1:${(require('../package.json') as { version: string }).version
 export class ModelCache {
   /** When this run started reading: what it remembers was read after this. */
   readonly openedAt = Date.now();
+  /** What the cache answered for this run, and what had to be parsed or computed. */
+  readonly counts = { manifests: { cached: 0, parsed: 0 }, cargo: { cached: 0, parsed: 0 }, selfDigests: { cached: 0, computed: 0 } };
   private readonly data: Data;
   private readonly next: Data = { version: VERSION, images: {}, digests: {} };
   private changed = false;
@@ -127,10 +129,12 @@ export class ModelCache {
     const hex = this.data.digests[key] ?? this.next.digests[key];
     if (hex === undefined) return undefined;
     this.next.digests[key] = hex;
+    this.counts.selfDigests.cached++;
     return Buffer.from(hex, 'hex');
   }
 
   rememberSelfDigest(key: string, digest: Buffer): void {
+    this.counts.selfDigests.computed++;
     this.next.digests[key] = digest.toString('hex');
     this.changed = true;
   }

@@ -7,7 +7,7 @@ import { parseMzfrom } from './dockerfile';
 import { located, UserError } from './errors';
 import { FileStats } from './file-stats';
 import { listVisibleFiles } from './git';
-import { MANIFEST, readImage, type Image, type ReadCounts } from './image-reader';
+import { MANIFEST, readImage, type Image } from './image-reader';
 import { ModelCache } from './model-cache';
 import { sortUtf8 } from './paths';
 import { timings } from './timings';
@@ -79,12 +79,11 @@ export function loadImageGraph(root: string, manifestFiles: string[], cargoLoade
   const warnings: string[] = [];
   const errors: string[] = [];
   const images: Image[] = [];
-  const counts: ReadCounts = { cached: 0, parsed: 0 };
 
   timings.time('parse', () => {
     for (const manifestFile of sortUtf8(manifestFiles)) {
       try {
-        const { image, warnings: found } = readImage(root, manifestFile, cache, stats, counts);
+        const { image, warnings: found } = readImage(root, manifestFile, cache, stats);
         images.push(image);
         warnings.push(...found);
       } catch (error) {
@@ -93,7 +92,8 @@ export function loadImageGraph(root: string, manifestFiles: string[], cargoLoade
       }
     }
   });
-  timings.note('parse', `${counts.cached} manifests cached, ${counts.parsed} parsed`);
+  const { cached, parsed } = cache.counts.manifests;
+  timings.note('parse', `${cached} manifests cached, ${parsed} parsed`);
   if (errors.length > 0) throw new UserError(errors.join('\n'));
 
   const byName = indexByName(images);

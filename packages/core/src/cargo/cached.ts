@@ -19,6 +19,7 @@ export function loadCargoCached(root: string, cache: ModelCache, stats: FileStat
     const cached = cache.cargo;
     if (cached && cached.probes.every((probe) => answersAgain(probe, disk, stats))) {
       cache.keepCargo();
+      cache.counts.cargo.cached++;
       timings.note('cargo', `cached; ${cached.probes.length} checks`);
       return { members: new Map(cached.members as [string, Crate][]), crateDirs: cached.crateDirs };
     }
@@ -43,6 +44,7 @@ export function loadCargoCached(root: string, cache: ModelCache, stats: FileStat
     };
     const { loadCargoWorkspace } = require('../parsers') as typeof import('../parsers');
     const workspace = loadCargoWorkspace(root, recording);
+    cache.counts.cargo.parsed++;
     timings.note('cargo', `parsed; ${probes.length} checks`);
     if (rememberable) cache.rememberCargo({ probes, members: [...workspace.members], crateDirs: workspace.crateDirs });
     return workspace;
