@@ -36,7 +36,7 @@ export async function loadContext(options: ContextOptions): Promise<MzbuildConte
   const env = options.env ?? process.env;
   const root = await repositoryRoot(options.cwd);
   // git lists the files while this process reads its caches and the configuration.
-  const listing = timings.timeAsync('git listing', listVisibleFiles(root));
+  const listing = timings.timeAsync('git listing', () => listVisibleFiles(root));
   listing.catch(() => {}); // awaited below; a failure before then must not go unhandled
   const stats = new FileStats(root);
   const modelCache = options.persistentCache ? timings.time('caches', () => ModelCache.forRepository(root, env)) : ModelCache.none();
@@ -49,7 +49,7 @@ export async function loadContext(options: ContextOptions): Promise<MzbuildConte
   // read), start it now, so that it is ready by the time the inputs are known.
   const hashingThread = options.hashingThread && !cache?.size ? startHashWorker() : options.hashingThread;
   // The files the last run hashed are most likely this run's inputs: stat them while git works.
-  const whileListing = cache && ((done: Promise<unknown>) => timings.timeAsync('stat', statWhile(stats, cache.paths(), done)));
+  const whileListing = cache && ((done: Promise<unknown>) => timings.timeAsync('stat', () => statWhile(stats, cache.paths(), done)));
   const repository = await loadRepository(root, { cache: modelCache, stats, listing, whileListing });
   const resolver = new Resolver(repository, { cache, hashingThread, modelCache: options.persistentCache ? modelCache : undefined, stats });
   return { repository, config: await config, resolver };

@@ -81,7 +81,7 @@ export class FileHasher implements FileRecordSource {
       }
     }
     timings.add('stat', performance.now() - started);
-    await timings.timeAsync('hash', this.hashMisses(misses, bytes, readAt));
+    await timings.timeAsync('hash', () => this.hashMisses(misses, bytes, readAt));
   }
 
   private async hashMisses(misses: Miss[], bytes: number, readAt: number): Promise<void> {
@@ -92,7 +92,7 @@ export class FileHasher implements FileRecordSource {
   }
 
   /** Writes the remembered hashes of files that still exist in the repository. */
-  saveCache(live: Set<string>): void {
+  saveCache(live: Iterable<string>): void {
     this.cache.save(live);
   }
 

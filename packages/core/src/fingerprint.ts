@@ -70,7 +70,7 @@ export class Resolver {
 
   /** Remembers this run's hashes and digests for the next (a no-op without persistent caches). */
   saveCache(): void {
-    this.hasher.saveCache(new Set(this.repository.files));
+    this.hasher.saveCache(this.repository.files);
     this.modelCache?.save();
   }
 

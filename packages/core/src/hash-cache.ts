@@ -65,10 +65,11 @@ export class HashCache {
   }
 
   /**
-   * Writes the cache, keeping only paths in `live` (the repository's files now), atomically: a
-   * concurrent run sees the old file or the new one. A cache that cannot be written is no error.
+   * Writes the cache, keeping only paths in `live` (the repository's files now, each once),
+   * atomically: a concurrent run sees the old file or the new one. A cache that cannot be written
+   * is no error.
    */
-  save(live: Set<string>): void {
+  save(live: Iterable<string>): void {
     if (!this.file) return;
     const kept: string[] = [];
     let fromLoaded = 0;

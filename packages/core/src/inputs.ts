@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { cratesOfStep } from './cargo/closure';
 import { UserError } from './errors';
 import type { CargoBuild, Copy, PreImage } from './manifest';
-import { normaliseDir, partitionByLongestPrefix, sortUtf8 } from './paths';
+import { normaliseDir, partitionByLongestPrefix, sortUtf8, underAny } from './paths';
 import { matchesPathspec } from './pathspec';
 import type { Image, Repository } from './repository';
 
@@ -118,10 +118,8 @@ export class InputIndex {
       const workspace = this.repository.cargo();
       const dirs = new Set(workspace.crateDirs);
       // mzbuild leaves `<crate>/mzcompose` and `<crate>/mzcompose.py` out of crate inputs.
-      const excluded = workspace.crateDirs.flatMap((d) => [`${d}/mzcompose`, `${d}/mzcompose.py`]);
-      const kept = this.repository.files.filter(
-        (f) => !f.includes('mzcompose') || !excluded.some((e) => f === e || f.startsWith(`${e}/`)),
-      );
+      const excluded = new Set(workspace.crateDirs.flatMap((d) => [`${d}/mzcompose`, `${d}/mzcompose.py`]));
+      const kept = this.repository.files.filter((f) => !f.includes('mzcompose') || !underAny(f, excluded));
       this.crates = partitionByLongestPrefix(kept, dirs);
     }
     return this.crates.get(dir) ?? [];

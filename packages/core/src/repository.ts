@@ -47,7 +47,7 @@ export interface ModelSources {
 export async function loadRepository(root: string, sources: ModelSources = {}): Promise<Repository> {
   const cache = sources.cache ?? ModelCache.none();
   const stats = sources.stats ?? new FileStats(root);
-  const listing = sources.listing ?? timings.timeAsync('git listing', listVisibleFiles(root));
+  const listing = sources.listing ?? timings.timeAsync('git listing', () => listVisibleFiles(root));
   // While git lists the files, read the Cargo workspace, which does not depend on the listing.
   const cargo = readCargoWorkspaceEarly(root, cache, stats);
   await sources.whileListing?.(listing);

@@ -30,12 +30,12 @@ export class Timings {
     }
   }
 
-  /** Awaits `work` as part of `phase`: the time until it settles. */
-  async timeAsync<T>(phase: Phase, work: Promise<T>): Promise<T> {
-    if (!this.enabled) return work;
+  /** Runs and awaits `work` as part of `phase`: the time from its start until it settles. */
+  async timeAsync<T>(phase: Phase, work: () => Promise<T>): Promise<T> {
+    if (!this.enabled) return work();
     const started = performance.now();
     try {
-      return await work;
+      return await work();
     } finally {
       this.add(phase, performance.now() - started);
     }
