@@ -49,7 +49,9 @@ export function statKey(stat: Stats): string {
  * the next version the same timestamps.
  */
 export function rememberable(stat: Stats, readAt: number, racyMs: number): boolean {
-  return !stat.isSymbolicLink() && Math.max(stat.mtimeMs, stat.ctimeMs) <= readAt - racyMs;
+  // In whole milliseconds, as Date.now() gives readAt: a change within the millisecond of the
+  // read is not "after" it (which only matters to a window of 0, in tests).
+  return !stat.isSymbolicLink() && Math.floor(Math.max(stat.mtimeMs, stat.ctimeMs)) <= readAt - racyMs;
 }
 
 /**
