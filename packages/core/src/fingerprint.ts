@@ -71,7 +71,7 @@ export class Resolver {
   /** Remembers this run's hashes and digests for the next (a no-op without persistent caches). */
   saveCache(): void {
     this.hasher.saveCache(this.repository.files);
-    this.modelCache?.save();
+    this.modelCache?.save({ pruneImages: true });
   }
 
   async resolve(targets: Iterable<Image>, config: Config): Promise<ResolvedImage[]> {

@@ -36,6 +36,8 @@ interface Data {
   options?: [string, string, SharedOptions | null];
   /** Self digests by a digest of everything they were computed from (see Resolver). */
   digests: Record<string, string>;
+  /** Values a caller derives from its own key alone (the Nx plugin's checked options). */
+  memo?: Record<string, unknown>;
 }
 
 // The package version: what a version of mzbuild caches, another may read differently.
@@ -55,14 +57,16 @@ export class ModelCache {
   /** What the cache answered for this run, and what had to be parsed or computed. */
   readonly counts = { manifests: { cached: 0, parsed: 0 }, cargo: { cached: 0, parsed: 0 }, selfDigests: { cached: 0, computed: 0 } };
   private readonly data: Data;
-  private readonly next: Data = { version: VERSION, images: {}, digests: {} };
+  private readonly next: Data = { version: VERSION, images: {}, digests: {}, memo: {} };
+  /** What this run asked for: what it did not ask for is kept as it was. */
+  private readonly consulted = { images: new Set<string>(), cargo: false, options: false };
   private changed = false;
 
   private constructor(
     private readonly file: string | undefined,
     private readonly racyMs: number,
   ) {
-    this.data = file ? readData(file) : { version: VERSION, images: {}, digests: {} };
+    this.data = file ? readData(file) : { version: VERSION, images: {}, digests: {}, memo: {} };
   }
 
   static forRepository(root: string, env: NodeJS.ProcessEnv = process.env, racyMs = 2000): ModelCache {
@@ -81,6 +85,7 @@ export class ModelCache {
 
   /** The image of `manifestFile` as last parsed, if it and its Dockerfile have the lstat keys they had then. */
   image(manifestFile: string, manifestStat: Stats | undefined, dockerfileStat: Stats | undefined): ImageEntry | undefined {
+    this.consulted.images.add(manifestFile);
     const cached = this.data.images[manifestFile];
     if (!cached || !manifestStat || !dockerfileStat) return undefined;
     if (cached[0] !== statKey(manifestStat) || cached[1] !== statKey(dockerfileStat)) return undefined;
@@ -97,6 +102,7 @@ export class ModelCache {
 
   /** The Cargo model as last built, for the caller to check with its probes. */
   get cargo(): CargoEntry | undefined {
+    this.consulted.cargo = true;
     return this.data.cargo;
   }
 
@@ -113,6 +119,7 @@ export class ModelCache {
 
   /** The plugin options `file` (as shown in messages) gave, if its lstat key is the same. */
   pluginOptions(file: string, stat: Stats | undefined): SharedOptions | null | undefined {
+    this.consulted.options = true;
     const cached = this.data.options;
     if (!cached || !stat || cached[0] !== file || cached[1] !== statKey(stat)) return undefined;
     this.next.options = cached;
@@ -139,34 +146,63 @@ export class ModelCache {
     this.changed = true;
   }
 
+  /** A value remembered under `key`, which must name everything the value was derived from. */
+  memo(key: string): unknown {
+    const value = this.data.memo?.[key] ?? this.next.memo![key];
+    if (value !== undefined) this.next.memo![key] = value;
+    return value;
+  }
+
+  rememberMemo(key: string, value: unknown): void {
+    this.next.memo![key] = value;
+    this.changed = true;
+  }
+
   /** Whether what was read of a file with this stat, after openedAt, may be remembered. */
   rememberable(stat: Stats): boolean {
     return rememberable(stat, this.openedAt, this.racyMs);
   }
 
   /**
-   * Writes what this run used or learnt, atomically; entries it did not use (images removed,
-   * other configurations' digests beyond a bound) are dropped. A cache that cannot be written is
-   * no error.
+   * Writes what this run used or learnt, atomically. What it did not ask for is kept (the CLI and
+   * the Nx plugin share the file, and may see different manifests), but with `pruneImages` (the
+   * CLI, which asks for every manifest git lists) the entries of manifests it did not ask for
+   * are dropped; digests and memos of other runs are kept up to a bound. A cache that cannot be
+   * written is no error.
    */
-  save(): void {
+  save({ pruneImages = false }: { pruneImages?: boolean } = {}): void {
     if (!this.file) return;
-    const dropped =
-      Object.keys(this.data.images).length !== Object.keys(this.next.images).length ||
-      (this.data.cargo !== undefined && this.next.cargo === undefined) ||
-      (this.data.options !== undefined && this.next.options === undefined);
+    let dropped = false;
+    for (const [file, entry] of Object.entries(this.data.images)) {
+      if (this.next.images[file] !== undefined) continue;
+      if (this.consulted.images.has(file) || pruneImages) dropped = true;
+      else this.next.images[file] = entry;
+    }
+    if (this.consulted.cargo) dropped ||= this.data.cargo !== undefined && this.next.cargo === undefined;
+    else this.next.cargo = this.data.cargo;
+    if (this.consulted.options) dropped ||= this.data.options !== undefined && this.next.options === undefined;
+    else this.next.options = this.data.options;
     if (!this.changed && !dropped) return;
     // Digests of other configurations (another arch or profile) are kept, up to a bound.
-    let room = 4 * Math.max(16, Object.keys(this.next.images).length) - Object.keys(this.next.digests).length;
-    for (const [key, hex] of Object.entries(this.data.digests)) {
-      if (room-- <= 0) break;
-      this.next.digests[key] ??= hex;
-    }
+    keep(this.data.digests, this.next.digests, 4 * Math.max(16, Object.keys(this.next.images).length));
+    keep(this.data.memo ?? {}, this.next.memo!, 32);
     try {
       mkdirSync(join(this.file, '..'), { recursive: true });
       writeAtomically(this.file, JSON.stringify(this.next));
     } catch {
       // Only speed is lost.
+    }
+  }
+}
+
+/** Adds entries of `from` that `to` lacks, until `to` has `bound`. */
+function keep<T>(from: Record<string, T>, to: Record<string, T>, bound: number): void {
+  let room = bound - Object.keys(to).length;
+  for (const [key, value] of Object.entries(from)) {
+    if (room <= 0) break;
+    if (to[key] === undefined) {
+      to[key] = value;
+      room--;
     }
   }
 }
@@ -178,5 +214,5 @@ function readData(file: string): Data {
   } catch {
     // Missing or corrupt: start afresh.
   }
-  return { version: VERSION, images: {}, digests: {} };
+  return { version: VERSION, images: {}, digests: {}, memo: {} };
 }

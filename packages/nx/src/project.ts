@@ -1,6 +1,8 @@
-import { CONFIG_ENV, cratesOfStep, PLUGIN_NAME, type CargoWorkspace, type Image } from '@mzbuild/core';
+/** The Nx project of one image: its targets, the inputs that mirror its fingerprint, and what Nx tools read back. */
+import { CONFIG_ENV } from '@mzbuild/core/dist/config';
+import type { Image } from '@mzbuild/core';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
-import { projectNameOf, type NormalizedOptions } from './options';
+import { PLUGIN_NAME } from './constants';
 
 type InputDefinition = NonNullable<TargetConfiguration['inputs']>[number];
 
@@ -17,18 +19,30 @@ export interface ImageMetadata {
 /** The named input that mirrors the fingerprint's own inputs; targets add `^` of it for upstream images. */
 export const IMAGE_INPUT = 'mzbuildImage';
 
+/** The plugin options that shape projects, checked (options.ts), with their defaults. */
+export interface NormalizedOptions {
+  projectName: string;
+  targets: { fingerprint: string; dockerBuild: string; publish: string };
+}
+
+export function projectNameOf(template: string, image: string): string {
+  return template.split('{name}').join(image);
+}
+
 /**
- * The project for one image. `toWorkspace` maps a repository-relative path to a workspace-relative
- * one (they differ when nx.json is not at the git top level).
+ * The project for one image. `crates` are the sorted directories of the crates its binaries are
+ * built from, `crateDirs` every crate directory of the workspace (undefined where no image builds
+ * Rust). `toWorkspace` maps a repository-relative path to a workspace-relative one (they differ
+ * when nx.json is not at the git top level).
  */
 export function imageProject(
   image: Image,
-  cargo: (() => CargoWorkspace) | undefined,
+  crates: string[],
+  crateDirs: string[] | undefined,
   options: NormalizedOptions,
   toWorkspace: (path: string) => string,
 ): ProjectConfiguration {
-  const crates = cargoCrates(image, cargo);
-  const inputs = imageInputs(image, crates, cargo, toWorkspace);
+  const inputs = imageInputs(image, crates, crateDirs, toWorkspace);
   const { targets: names } = options;
   const metadata: ImageMetadata = {
     image: image.name,
@@ -80,15 +94,6 @@ export function imageProject(
   };
 }
 
-function cargoCrates(image: Image, cargo: (() => CargoWorkspace) | undefined): string[] {
-  const dirs = new Set<string>();
-  for (const step of image.manifest.preImages) {
-    if (step.type !== 'cargo-build' || !cargo) continue;
-    for (const crate of cratesOfStep(cargo(), step, `${image.dir}/mzbuild.yml`)) dirs.add(crate.dir);
-  }
-  return [...dirs].sort();
-}
-
 /**
  * The image's inputs as Nx filesets, mirroring the fingerprint (spec §1): its directory, the
  * directories of its crates (without nested crates and mzcompose files, which mzbuild leaves out),
@@ -97,14 +102,14 @@ function cargoCrates(image: Image, cargo: (() => CargoWorkspace) | undefined): s
 function imageInputs(
   image: Image,
   crates: string[],
-  cargo: (() => CargoWorkspace) | undefined,
+  crateDirs: string[] | undefined,
   toWorkspace: (path: string) => string,
 ): InputDefinition[] {
   const ws = (path: string) => `{workspaceRoot}/${toWorkspace(path)}`;
   const inputs: InputDefinition[] = ['{projectRoot}/**/*'];
   const ownedByImage = (dir: string) => image.dir === dir || image.dir.startsWith(`${dir}/`);
-  if (crates.length > 0 && cargo) {
-    const allCrates = cargo().crateDirs;
+  if (crates.length > 0 && crateDirs) {
+    const allCrates = crateDirs;
     for (const dir of crates) {
       inputs.push(`${ws(dir)}/**/*`);
       const nested = allCrates.filter((other) => other.startsWith(`${dir}/`) && !crates.includes(other));
