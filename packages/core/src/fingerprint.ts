@@ -1,9 +1,9 @@
 /** Resolves images to fingerprints and references for one configuration, hashing each input file once. */
-import { createHash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import { base32 } from './base32';
 import { imageReference, type Config, type FingerprintConfig } from './config';
-import { BufferedHash, configSalt, fullDigest, preImageExtra, selfDigest } from './digest';
+import { BufferedHash } from './buffered-hash';
+import { configSalt, fullDigest, preImageExtra, selfDigest } from './digest';
 import { FileHasher } from './file-hasher';
 import type { FileStats } from './file-stats';
 import type { HashCache } from './hash-cache';
@@ -114,12 +114,12 @@ export class Resolver {
   private selfDigestOf(image: Image, config: FingerprintConfig): { digest: Buffer; cached: boolean } {
     const compute = () => selfDigest(this.inputs.inputsOf(image), this.hasher, image.manifest.preImages, config);
     if (!this.modelCache) return { digest: compute(), cached: false };
-    const key = createHash('sha1').update('self digest 1\0');
-    for (const group of [...this.inputs.groupsOf(image)].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
-      key.update(`${Buffer.byteLength(group.key)}:${group.key}`).update(this.groupDigest(group));
-    }
-    for (const step of image.manifest.preImages) key.update(preImageExtra(step, config)).update('\0');
-    const memo = key.update(configSalt(config)).digest('hex');
+    const groups = [...this.inputs.groupsOf(image)].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const digests = groups.map((group) => this.groupDigest(group)); // before the key: BufferedHash instances may not interleave
+    const key = new BufferedHash().text('self digest 1\0');
+    groups.forEach((group, i) => key.text(`${Buffer.byteLength(group.key)}:${group.key}`).bytes(digests[i]!));
+    for (const step of image.manifest.preImages) key.text(preImageExtra(step, config)).byte(0);
+    const memo = key.text(configSalt(config)).digest().toString('hex');
     const remembered = this.modelCache.selfDigest(memo);
     if (remembered) return { digest: remembered, cached: true };
     const digest = compute();
@@ -131,14 +131,12 @@ export class Resolver {
   private groupDigest(group: InputGroup): Buffer {
     let digest = this.groupDigests.get(group.key);
     if (!digest) {
-      const hash = createHash('sha1');
-      const out = new BufferedHash(hash);
+      const out = new BufferedHash();
       for (const path of group.files) {
         const record = this.hasher.record(path);
         out.text(path).byte(0).uint16(record.mode & 0xffff).bytes(record.sha1);
       }
-      out.flush();
-      digest = hash.digest();
+      digest = out.digest();
       this.groupDigests.set(group.key, digest);
     }
     return digest;
