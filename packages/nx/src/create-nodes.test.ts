@@ -1,3 +1,4 @@
+/** Tests of createNodes: the projects inferred from manifests, their names and inputs, and the caches behind them. */
 import type { CreateNodesContext, ProjectConfiguration } from '@nx/devkit';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
