@@ -5,14 +5,14 @@ const { existsSync, readdirSync, rmSync } = require('node:fs');
 const { join, relative } = require('node:path');
 
 const OUTPUT = /\.(d\.ts\.map|d\.ts|js\.map|js)$/;
-const BUILT_BY_OTHERS = new Set(['mzimage.js', 'mzimage.js.map']); // tools/bundle.js
+const BUILT_BY_OTHERS = /^mzimage(-[a-z]+)?\.js(\.map)?$/; // tools/bundle.js
 
 for (const pkg of ['core', 'nx']) {
   const dist = join(__dirname, '..', 'packages', pkg, 'dist');
   const src = join(__dirname, '..', 'packages', pkg, 'src');
   for (const file of walk(dist)) {
     const rel = relative(dist, file);
-    if (BUILT_BY_OTHERS.has(rel) || !OUTPUT.test(rel)) continue;
+    if (BUILT_BY_OTHERS.test(rel) || !OUTPUT.test(rel)) continue;
     if (!existsSync(join(src, rel.replace(OUTPUT, '.ts')))) rmSync(file);
   }
 }

@@ -5,11 +5,15 @@
  * monorepo.js): wall time of the whole process, as a user or CI job would pay it, and its peak
  * memory.
  *
- *   node tools/bench/fingerprint.js [--runs 5] [--keep DIR]
+ *   node tools/bench/fingerprint.js [--runs 5] [--scale 1,4,16] [--keep DIR]
  *
- * --runs N    timed runs after one warm-up run (default 5)
- * --keep DIR  generate the repository into DIR and keep it; reuse it when DIR already holds one
- *             made by this generator version (a tree in the temp directory is removed at the end)
+ * --runs N       timed runs after one warm-up run (default 5)
+ * --scale LIST   the monorepo at these multiples of Materialize's shape, one row each (default 1)
+ * --keep DIR     generate the repository into DIR (DIR-<N>x at scale N) and keep it; reuse it when
+ *                it holds one made by this generator version (a tree in the temp directory is
+ *                removed at the end)
+ *
+ * The targets are for scale 1; larger scales show how the figures grow.
  *
  * Exits 0 whether or not the targets are met (they are reported as PASS/FAIL); 1 when mzimage
  * itself fails, 2 for bad usage.
@@ -20,12 +24,12 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { parseArgs } = require('node:util');
-const { generateMonorepo, existingMonorepo, isGeneratedMonorepo, formatShape } = require('./monorepo');
+const { generateMonorepo, existingMonorepo, isGeneratedMonorepo, formatShape, parseScales, keepDirFor } = require('./monorepo');
 
 const CLI = path.join(__dirname, '../../packages/core/bin/mzimage');
 
-const TARGET_MEDIAN_SECONDS = 0.35;
-const TARGET_PEAK_MB = 150;
+/** At scale 1: a run in which nothing changed, a first run (every input hashed), peak RSS of any run. */
+const TARGETS = { warm: 0.15, cold: 0.35, peakMb: 150 };
 
 /**
  * Settings that salt fingerprints or change the registry; cleared so that every run, and every
@@ -47,7 +51,12 @@ function parseOptions(argv) {
     ({ values } = parseArgs({
       args: argv,
       strict: true,
-      options: { runs: { type: 'string', default: '5' }, keep: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        runs: { type: 'string', default: '5' },
+        scale: { type: 'string', default: '1' },
+        keep: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }));
   } catch (error) {
     throw new UsageError(error.message);
@@ -55,7 +64,13 @@ function parseOptions(argv) {
   if (values.help) return { help: true };
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs ${values.runs}: give a whole number of runs, at least 1`);
-  return { runs, keep: values.keep === undefined ? undefined : path.resolve(values.keep) };
+  let scales;
+  try {
+    scales = parseScales(values.scale);
+  } catch (error) {
+    throw new UsageError(error.message);
+  }
+  return { runs, scales, keep: values.keep === undefined ? undefined : path.resolve(values.keep) };
 }
 
 function log(line = '') {
@@ -70,9 +85,9 @@ function secondsSince(started) {
  * The repository to benchmark: `--keep DIR` reused when this generator version made it, else
  * (re)generated there; without --keep, a fresh temp directory.
  */
-function prepareRepository(keep) {
+function prepareRepository(keep, scale) {
   if (keep !== undefined) {
-    const summary = existingMonorepo(keep);
+    const summary = existingMonorepo(keep, { scale });
     if (summary) {
       log(`repository: ${keep} (reused)`);
       return { dir: keep, summary, temporary: false };
@@ -85,21 +100,21 @@ function prepareRepository(keep) {
       log(`repository: ${keep} was made by another generator version; regenerating`);
       fs.rmSync(keep, { recursive: true, force: true });
     }
-    return { dir: keep, summary: generate(keep), temporary: false };
+    return { dir: keep, summary: generate(keep, scale), temporary: false };
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mzbench-repo-'));
   try {
-    return { dir, summary: generate(dir), temporary: true };
+    return { dir, summary: generate(dir, scale), temporary: true };
   } catch (error) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw error;
   }
 }
 
-function generate(dir) {
-  log(`repository: ${dir} (generating…)`);
+function generate(dir, scale) {
+  log(`repository: ${dir} (generating, scale ${scale}…)`);
   const started = process.hrtime.bigint();
-  const summary = generateMonorepo(dir);
+  const summary = generateMonorepo(dir, { scale });
   log(`repository: generated and committed in ${secondsSince(started).toFixed(1)} s`);
   return summary;
 }
@@ -231,22 +246,60 @@ function timeFingerprintAll(repo, probe, scratch, runs, expected, cold) {
   return { warmUp, timed };
 }
 
-function report({ warmUp, timed }) {
+/** The median and the peak of a set of runs; `target` (seconds) is shown where it applies (scale 1). */
+function report({ warmUp, timed }, target) {
   const seconds = median(timed.map((r) => r.seconds));
   // Peak over every run, the warm-up included: memory does not warm up.
   const peak = Math.max(...[warmUp, ...timed].map((r) => r.maxRssMb).filter((mb) => !Number.isNaN(mb)));
-  log(`  median:  ${seconds.toFixed(3)} s    target ≤ ${TARGET_MEDIAN_SECONDS} s   ${verdict(seconds <= TARGET_MEDIAN_SECONDS)}`);
+  const against = target === undefined ? '(targets are for scale 1)' : `target ≤ ${target} s   ${verdict(seconds <= target)}`;
+  log(`  median:  ${seconds.toFixed(3)} s    ${against}`);
   if (Number.isFinite(peak)) {
-    log(`  peak:    ${formatMb(peak)}   target ≤ ${TARGET_PEAK_MB} MB   ${verdict(peak <= TARGET_PEAK_MB)}`);
+    log(`  peak:    ${formatMb(peak)}   target ≤ ${TARGETS.peakMb} MB   ${verdict(peak <= TARGETS.peakMb)}`);
   } else {
     log('  peak:    n/a (the preload wrote no figure)');
+  }
+  return { seconds, peak };
+}
+
+/** Generates (or reuses) the tree of one scale, and times warm and cold runs on it. */
+function benchScale(options, scale, probe, scratch) {
+  const repo = prepareRepository(keepDirFor(options.keep, scale), scale);
+  try {
+    const described = describeAll(repo.dir, probe, scratch);
+    printShape(repo.summary, described);
+    const target = (key) => (scale === 1 ? TARGETS[key] : undefined);
+    log(`fingerprint --all, ${options.runs} timed runs after a warm-up (wall time of the whole process; peak RSS)`);
+    log('repeated runs, the caches kept between them (what a user sees run after run):');
+    const warm = report(timeFingerprintAll(repo.dir, probe, scratch, options.runs, described.fingerprints, false), target('warm'));
+    log('cold runs, each with an empty cache directory (a first run: every input read and hashed):');
+    const cold = report(timeFingerprintAll(repo.dir, probe, scratch, options.runs, described.fingerprints, true), target('cold'));
+    return { scale, images: described.images, files: repo.summary.files, inputs: described.distinct, warm, cold };
+  } finally {
+    if (repo.temporary) fs.rmSync(repo.dir, { recursive: true, force: true });
+  }
+}
+
+/** One row per scale: the growth, and the targets beside the figures of scale 1. */
+function printTable(rows) {
+  log('');
+  log(`scale  images   files  inputs   warm      cold      peak      (targets at scale 1: warm ≤ ${TARGETS.warm} s, cold ≤ ${TARGETS.cold} s, peak ≤ ${TARGETS.peakMb} MB)`);
+  for (const row of rows) {
+    const peak = Math.max(row.warm.peak, row.cold.peak);
+    const verdicts =
+      row.scale === 1
+        ? [row.warm.seconds <= TARGETS.warm, row.cold.seconds <= TARGETS.cold, peak <= TARGETS.peakMb].map(verdict).join(' ')
+        : '';
+    log(
+      `${`${row.scale}×`.padStart(5)}  ${String(row.images).padStart(6)}  ${String(row.files).padStart(6)}  ${String(row.inputs).padStart(6)}` +
+        `  ${row.warm.seconds.toFixed(3)} s  ${row.cold.seconds.toFixed(3)} s  ${formatMb(peak).padStart(8)}  ${verdicts}`,
+    );
   }
 }
 
 function main(argv) {
   const options = parseOptions(argv);
   if (options.help) {
-    log('usage: node tools/bench/fingerprint.js [--runs 5] [--keep DIR]');
+    log('usage: node tools/bench/fingerprint.js [--runs 5] [--scale 1,4,16] [--keep DIR]');
     return 0;
   }
   log('mzimage fingerprint --all benchmark');
@@ -256,21 +309,18 @@ function main(argv) {
   // over. A Ctrl-C during a run kills mzimage too (same process group), which ends the benchmark
   // through the `finally` below; one during generation leaves the directory named beforehand.
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mzbench-probe-'));
-  let repo;
   try {
-    repo = prepareRepository(options.keep);
     const probe = writeProbe(scratch);
-    const described = describeAll(repo.dir, probe, scratch);
-    printShape(repo.summary, described);
-    log(`fingerprint --all, ${options.runs} timed runs after a warm-up (wall time of the whole process; peak RSS)`);
-    log('repeated runs, the hash cache kept between them (what a user sees run after run):');
-    report(timeFingerprintAll(repo.dir, probe, scratch, options.runs, described.fingerprints, false));
-    log('cold runs, each with an empty hash cache (a first run: every input read and hashed):');
-    report(timeFingerprintAll(repo.dir, probe, scratch, options.runs, described.fingerprints, true));
+    const rows = [];
+    for (const scale of options.scales) {
+      log('');
+      log(`== scale ${scale} ==`);
+      rows.push(benchScale(options, scale, probe, scratch));
+    }
+    printTable(rows);
     return 0;
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
-    if (repo && repo.temporary) fs.rmSync(repo.dir, { recursive: true, force: true });
   }
 }
 

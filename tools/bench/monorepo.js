@@ -12,7 +12,13 @@
  * Generation (`writeTree`) is kept apart from git (`commitAll`) so that other benchmarks can add
  * their own files (an nx.json, say) before committing.
  *
- * Usage as a script: `node tools/bench/monorepo.js DIR` generates into DIR and prints the shape.
+ * `scale` (default 1) repeats the shape: at scale N the tree holds N copies of the images, the
+ * crates, the console and the bulk files, copy 1 as at scale 1 and copy k under `x<k>/` with
+ * names suffixed `-x<k>` (images, crates, binaries), in one Cargo workspace that shares
+ * ci/builder, Cargo.toml and Cargo.lock; the large test-data files are not repeated. So scale 4
+ * is 180 images, 600 crates and ~36,000 files, and every image's inputs are about as at scale 1.
+ *
+ * Usage as a script: `node tools/bench/monorepo.js DIR [SCALE]` generates into DIR and prints the shape.
  */
 
 const fs = require('node:fs');
@@ -25,7 +31,7 @@ const GENERATOR_VERSION = 1;
 /** Written inside `.git/`, not the work tree, so that it is neither an input nor an untracked file. */
 const MARKER = path.join('.git', 'mzbench-monorepo.json');
 
-const DEFAULT_OPTIONS = Object.freeze({ seed: 0x6d7a6275 });
+const DEFAULT_OPTIONS = Object.freeze({ seed: 0x6d7a6275, scale: 1 });
 
 const KB = 1024;
 const MB = 1024 * KB;
@@ -431,7 +437,37 @@ const EXTERNAL_CRATES = (
   'tonic tracing tracing-subscriber url uuid'
 ).split(' ');
 
-function buildWorkspace(seed) {
+/**
+ * One copy of the shape (see `scale`): copy 1 is the tree as at scale 1; copy k > 1 lives under
+ * `x<k>/` and suffixes its image, crate and binary names with `-x<k>`.
+ */
+function copyOf(k) {
+  return k === 1 ? { k, prefix: '', suffix: '' } : { k, prefix: `x${k}/`, suffix: `-x${k}` };
+}
+
+/** A binary of BINARIES as copy `copy` has it: its names, and the images it builds on, suffixed. */
+function binaryIn(copy, binary) {
+  return {
+    ...binary,
+    bin: `${binary.bin}${copy.suffix}`,
+    alsoBuilds: (binary.alsoBuilds || []).map((bin) => `${bin}${copy.suffix}`),
+    from: binary.from.map((line) => suffixImage(line, copy.suffix)),
+  };
+}
+
+/** `console AS console` → `console-x2 AS console`: the image name of a MZFROM line, suffixed. */
+function suffixImage(line, suffix) {
+  const [name, ...rest] = line.split(' ');
+  return [`${name}${suffix}`, ...rest].join(' ');
+}
+
+/** The images of OTHER_IMAGES as copy `copy` has them. */
+function otherImagesIn(copy) {
+  return OTHER_IMAGES.map(([parent, name, from]) => [`${copy.prefix}${parent}`, `${name}${copy.suffix}`, from.map((f) => suffixImage(f, copy.suffix)), name]);
+}
+
+/** The Cargo workspace of one copy; every copy has the same dependency structure (the same draws). */
+function buildWorkspace(seed, copy = copyOf(1)) {
   const rng = rngFor(seed, 'workspace');
   const crates = [];
   const byDir = new Map();
@@ -442,7 +478,7 @@ function buildWorkspace(seed) {
     return crate;
   };
   const library = (dir, files) =>
-    addCrate({ dir: `src/${dir}`, name: `mz-${dir}`, kind: 'lib', deps: [], devDeps: [], files });
+    addCrate({ dir: `${copy.prefix}src/${dir}`, name: `mz-${dir}${copy.suffix}`, kind: 'lib', deps: [], devDeps: [], files });
 
   /** Chains a layer: each crate on its predecessor, on random earlier ones, and on `below`. */
   const layer = (names, meanFiles, below) => {
@@ -465,9 +501,10 @@ function buildWorkspace(seed) {
   const domains = {};
   for (const [domain, { crates: names, files }] of Object.entries(DOMAINS)) domains[domain] = layer(names, files, core);
 
-  for (const binary of BINARIES) {
+  for (const original of BINARIES) {
+    const binary = binaryIn(copy, original);
     const crate = addCrate({
-      dir: `src/${binary.dir}`, name: binary.bin, kind: 'bin', deps: [core[core.length - 1]], devDeps: [],
+      dir: `${copy.prefix}src/${binary.dir}`, name: binary.bin, kind: 'bin', deps: [core[core.length - 1]], devDeps: [],
       files: randInt(rng, 3, 6), binary,
     });
     for (const link of binary.links) {
@@ -712,7 +749,7 @@ function planRustImage(plan, crate) {
   plan.text(`${dir}/README.md`, 900);
 }
 
-function planOtherImage(plan, [parent, name, from], seed) {
+function planOtherImage(plan, [parent, name, from, baseName], seed) {
   const rng = rngFor(seed, `image:${name}`);
   const dir = `${parent}/${name}`;
   const manifest = [...LICENSE_HEADER, `name: ${name}`, `description: The ${name} image for Materialize's tests.`];
@@ -728,7 +765,7 @@ function planOtherImage(plan, [parent, name, from], seed) {
   for (const extra of sample(rng, [`${name}.conf`, 'config.yaml', 'healthcheck.sh', 'requirements.txt'], randInt(rng, 0, 2))) {
     plan.text(`${dir}/${extra}`, randInt(rng, 200, 4000), extra.endsWith('.sh') ? 0o755 : 0o644);
   }
-  if (name === 'console') planConsole(plan, dir, seed);
+  if (baseName === 'console') planConsole(plan, dir, seed);
 }
 
 const CONSOLE_AREAS = (
@@ -810,9 +847,9 @@ const LARGE_FILES = [
   ['doc/user/static/videos/console-tour.mp4', 5 * MB, 'binary'],
 ];
 
-function planSharedCargoFiles(plan, workspace, seed) {
-  plan.literal('Cargo.toml', rootCargoToml(workspace.crates));
-  plan.add('Cargo.lock', () => cargoLock(workspace.crates, seed));
+function planSharedCargoFiles(plan, crates, seed) {
+  plan.literal('Cargo.toml', rootCargoToml(crates));
+  plan.add('Cargo.lock', () => cargoLock(crates, seed));
   for (const file of CI_BUILDER_FILES) {
     plan.text(`ci/builder/${file}`, randInt(rngFor(seed, file), 100, 6000), file.endsWith('.sh') ? 0o755 : 0o644);
   }
@@ -829,8 +866,10 @@ function planRootFiles(plan) {
   plan.text('pyproject.toml', 3 * KB);
 }
 
-function planBulk(plan, seed) {
-  for (const [dir, count, exts, lo, hi, subdirs] of BULK) {
+/** The bulk files of one copy; the large files are copy 1's alone. */
+function planBulk(plan, seed, copy = copyOf(1)) {
+  for (const [bulkDir, count, exts, lo, hi, subdirs] of BULK) {
+    const dir = `${copy.prefix}${bulkDir}`;
     const rng = rngFor(seed, `bulk:${dir}`);
     const names = new Map();
     for (let i = 0; i < count; i++) {
@@ -841,6 +880,7 @@ function planBulk(plan, seed) {
       plan.text(file, logUniform(rng, lo, hi), file.endsWith('.sh') || !path.extname(file) ? 0o755 : 0o644);
     }
   }
+  if (copy.k !== 1) return;
   for (const [file, bytes, kind] of LARGE_FILES) {
     const key = `large:${file}`;
     plan.add(file, () => (kind === 'table' ? plan.content.table(bytes, rngFor(seed, key)) : binaryBlob(fnv1a(key) ^ seed, bytes)));
@@ -849,37 +889,44 @@ function planBulk(plan, seed) {
 
 /** Plans the whole tree, and the image/crate model that the summary is computed from. */
 function planMonorepo(options) {
-  const { seed } = options;
+  const { seed, scale } = options;
   const plan = new TreePlan(seed, new ContentMaker(seed));
-  const workspace = buildWorkspace(seed);
+  const copies = Array.from({ length: scale }, (_, i) => copyOf(i + 1));
+  const workspaces = copies.map((copy) => buildWorkspace(seed, copy));
+  const crates = workspaces.flatMap((w) => w.crates);
+  const workspace = { crates, byName: new Map(crates.map((c) => [c.name, c])) };
   planRootFiles(plan);
-  planSharedCargoFiles(plan, workspace, seed);
+  planSharedCargoFiles(plan, crates, seed);
   const images = [];
-  for (const crate of workspace.crates) {
-    planCrate(plan, crate, seed);
-    if (crate.kind === 'bin') {
-      planRustImage(plan, crate);
-      const bins = [crate.binary.bin, ...(crate.binary.alsoBuilds || [])];
-      images.push({ name: crate.binary.bin, dir: `${crate.dir}/ci`, crates: bins.map((b) => workspace.byName.get(b)) });
+  const mzfroms = [];
+  copies.forEach((copy, i) => {
+    for (const crate of workspaces[i].crates) {
+      planCrate(plan, crate, seed);
+      if (crate.kind === 'bin') {
+        planRustImage(plan, crate);
+        const bins = [crate.binary.bin, ...crate.binary.alsoBuilds];
+        images.push({ name: crate.binary.bin, dir: `${crate.dir}/ci`, crates: bins.map((b) => workspace.byName.get(b)) });
+        mzfroms.push([crate.binary.bin, crate.binary.from]);
+      }
     }
-  }
-  for (const image of OTHER_IMAGES) {
-    planOtherImage(plan, image, seed);
-    images.push({ name: image[1], dir: `${image[0]}/${image[1]}`, crates: [] });
-  }
-  planBulk(plan, seed);
-  checkImageGraph(images);
-  return { plan, workspace, images };
+    for (const image of otherImagesIn(copy)) {
+      planOtherImage(plan, image, seed);
+      images.push({ name: image[1], dir: `${image[0]}/${image[1]}`, crates: [] });
+      mzfroms.push([image[1], image[2]]);
+    }
+    planBulk(plan, seed, copy);
+  });
+  checkImageGraph(images, mzfroms);
+  return { plan, workspace, images, scale };
 }
 
 /** Image names unique and well-formed, MZFROM naming images that exist: mzimage refuses the tree otherwise. */
-function checkImageGraph(images) {
+function checkImageGraph(images, mzfroms) {
   const names = new Set();
   for (const { name } of images) {
     if (!/^[A-Za-z0-9-]+$/.test(name) || names.has(name)) throw new Error(`monorepo generator bug: image name ${name}`);
     names.add(name);
   }
-  const mzfroms = [...OTHER_IMAGES.map(([, name, from]) => [name, from]), ...BINARIES.map((b) => [b.bin, b.from])];
   for (const [name, from] of mzfroms) {
     for (const dep of from) if (!names.has(dep.split(' ')[0])) throw new Error(`monorepo generator bug: ${name} MZFROM ${dep}`);
   }
@@ -959,6 +1006,7 @@ function summarize(model, sizes) {
       max: Math.max(...rustInputs.map(([, s]) => s.size)),
     },
     consoleFiles: perImage.get('console').size,
+    scale: model.scale,
     imageNames: model.images.map((i) => i.name).sort(),
   };
 }
@@ -970,6 +1018,7 @@ function summarize(model, sizes) {
 function resolveOptions(options = {}) {
   const resolved = { ...DEFAULT_OPTIONS, ...options };
   if (!Number.isInteger(resolved.seed)) throw new TypeError(`monorepo: seed must be an integer, not ${resolved.seed}`);
+  if (!Number.isInteger(resolved.scale) || resolved.scale < 1) throw new TypeError(`monorepo: scale must be a whole number, at least 1, not ${resolved.scale}`);
   resolved.seed >>>= 0;
   return resolved;
 }
@@ -1053,7 +1102,8 @@ function existingMonorepo(dir, options) {
   } catch {
     return undefined;
   }
-  const sameOptions = JSON.stringify(marker.options) === JSON.stringify(resolved);
+  // Trees made before there was a scale are scale 1.
+  const sameOptions = JSON.stringify({ ...DEFAULT_OPTIONS, ...marker.options }) === JSON.stringify(resolved);
   return marker.version === GENERATOR_VERSION && sameOptions ? marker.summary : undefined;
 }
 
@@ -1065,6 +1115,7 @@ function isGeneratedMonorepo(dir) {
 function formatShape(summary) {
   const mb = (bytes) => (bytes / MB).toFixed(1);
   return [
+    `scale:             ${summary.scale ?? 1}× Materialize's shape`,
     `images:            ${summary.images} (${summary.rustImages} Rust)`,
     `crates:            ${summary.crates} (Rust closures of ${summary.closureCrates.min}–${summary.closureCrates.max} crates)`,
     `files:             ${summary.files} (${mb(summary.bytes)} MB)`,
@@ -1074,8 +1125,24 @@ function formatShape(summary) {
   ].join('\n');
 }
 
+/** `--scale 1,4,16`: the scales to benchmark, in the order given. */
+function parseScales(text) {
+  const scales = String(text).split(',').map((part) => part.trim());
+  if (scales.length === 0 || !scales.every((scale) => /^[1-9]\d*$/.test(scale))) {
+    throw new Error(`--scale ${text}: give whole numbers, at least 1, separated by commas (e.g. 1,4,16)`);
+  }
+  return [...new Set(scales.map(Number))];
+}
+
+/** Where `--keep DIR` keeps the tree of a scale: DIR itself at scale 1, `DIR-<scale>x` beside it otherwise. */
+function keepDirFor(keep, scale) {
+  return keep === undefined || scale === 1 ? keep : `${keep}-${scale}x`;
+}
+
 module.exports = {
   GENERATOR_VERSION,
+  parseScales,
+  keepDirFor,
   DEFAULT_OPTIONS,
   generateMonorepo,
   writeTree,
@@ -1086,13 +1153,13 @@ module.exports = {
 };
 
 if (require.main === module) {
-  const dir = process.argv[2];
-  if (!dir) {
-    process.stderr.write('usage: node tools/bench/monorepo.js DIR\n');
+  const [dir, scale = '1'] = process.argv.slice(2);
+  if (!dir || !/^[1-9]\d*$/.test(scale)) {
+    process.stderr.write('usage: node tools/bench/monorepo.js DIR [SCALE]\n');
     process.exit(2);
   }
   const started = process.hrtime.bigint();
-  const summary = generateMonorepo(path.resolve(dir));
+  const summary = generateMonorepo(path.resolve(dir), { scale: Number(scale) });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   process.stdout.write(`${formatShape(summary)}\ngenerated in ${seconds.toFixed(1)} s\n`);
 }

@@ -9,25 +9,27 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { existingMonorepo, generateMonorepo, isGeneratedMonorepo } = require('./monorepo');
+const { existingMonorepo, generateMonorepo, isGeneratedMonorepo, keepDirFor } = require('./monorepo');
 
 const REPO_ROOT = path.join(__dirname, '../..');
 
 /**
- * Reuses the monorepo in `keep` when it holds the current generator's tree (else generates one
- * there, or in a temporary directory), then writes `files` (path → content) into it.
+ * Reuses the monorepo of `scale` kept under `keep` (keepDirFor) when it holds the current
+ * generator's tree (else generates one there, or in a temporary directory), then writes `files`
+ * (path → content) into it.
  */
-function prepareBenchWorkspace(keep, files, log) {
-  const dir = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mzbench-'));
-  let summary = existingMonorepo(dir);
+function prepareBenchWorkspace(keep, files, log, scale = 1) {
+  const kept = keepDirFor(keep, scale);
+  const dir = kept ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mzbench-'));
+  let summary = existingMonorepo(dir, { scale });
   if (!summary) {
     if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0 && !isGeneratedMonorepo(dir)) {
       throw new Error(`${dir} is not empty and holds no generated monorepo; name another directory`);
     }
     if (isGeneratedMonorepo(dir)) fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    log(`generating the monorepo in ${dir}…`);
-    summary = generateMonorepo(dir);
+    log(`generating the monorepo (scale ${scale}) in ${dir}…`);
+    summary = generateMonorepo(dir, { scale });
   }
   const ignored = ['/node_modules', '/.nx', ...Object.keys(files).map((file) => `/${file}`)];
   const exclude = path.join(dir, '.git/info/exclude');
@@ -39,7 +41,7 @@ function prepareBenchWorkspace(keep, files, log) {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.writeFileSync(path.join(dir, file), content);
   }
-  return { dir, summary, temporary: keep === undefined };
+  return { dir, summary, temporary: kept === undefined };
 }
 
 module.exports = { prepareBenchWorkspace, REPO_ROOT };

@@ -4,7 +4,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Writes `file` (and its directory) by a rename; the temporary file is gone whether or not it succeeds. */
-export function writeFileAtomic(file: string, data: string): void {
+export function writeFileAtomic(file: string, data: string | Buffer): void {
   mkdirSync(dirname(file), { recursive: true });
   // The pid and a random part: two runs, or two writers of one run, never share a temporary file.
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;

@@ -1,8 +1,8 @@
-/** The configuration of a run (profile, architecture, coverage, sanitizer, registry, prefix, mirrors): flags, then environment, then nx.json, then defaults. */
-import { existsSync, readFileSync } from 'node:fs';
+/** The configuration that salts fingerprints and names registries: flags, then environment, then nx.json, then defaults. */
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import * as z from 'zod';
 import { UserError } from './errors';
+import type { ModelCache } from './model-cache';
 
 /** Everything that salts a fingerprint (spec §2), and where images are published. */
 export const PROFILES = ['dev', 'optimized', 'release'] as const;
@@ -32,17 +32,19 @@ export interface Config extends FingerprintConfig {
 /** The name under which users register the Nx plugin; its options in nx.json are read here too. */
 export const PLUGIN_NAME = '@mzbuild/nx';
 
-/** Plugin options in nx.json that the CLI shares with the plugin, so both compute the same images. */
-export const sharedOptionsSchema = z.object({
-  registry: z.string().optional(),
-  mirrors: z.array(z.string()).optional(),
-  imagePrefix: z.string().optional(),
-  profile: z.enum(PROFILES).optional(),
-  arch: z.enum(ARCHES).optional(),
-  coverage: z.boolean().optional(),
-  sanitizer: z.enum(SANITIZERS).optional(),
-});
-export type SharedOptions = z.infer<typeof sharedOptionsSchema>;
+/**
+ * Plugin options in nx.json that the CLI shares with the plugin, so both compute the same images
+ * (checked by sharedOptionsSchema, in config-schema.ts, which loads zod).
+ */
+export interface SharedOptions {
+  registry?: string;
+  mirrors?: string[];
+  imagePrefix?: string;
+  profile?: Profile;
+  arch?: Arch;
+  coverage?: boolean;
+  sanitizer?: Sanitizer;
+}
 
 export interface ConfigSources {
   /** Command-line flags or executor options: the strongest source. */
@@ -148,33 +150,39 @@ export function imageReference(config: Pick<Config, 'registry' | 'imagePrefix'>,
 
 /**
  * The plugin's options from the nearest nx.json between `cwd` and the repository root, if the
- * plugin is registered there.
+ * plugin is registered there. With a cache, an nx.json whose lstat is unchanged is not read again.
  */
-export function readPluginOptions(cwd: string, root: string): SharedOptions | undefined {
+export function readPluginOptions(cwd: string, root: string, cache?: ModelCache): SharedOptions | undefined {
   for (let dir = cwd; ; dir = dirname(dir)) {
     const file = join(dir, 'nx.json');
-    if (existsSync(file)) return pluginOptionsIn(file, relative(root, file) || 'nx.json');
+    if (existsSync(file)) return pluginOptionsIn(file, relative(root, file) || 'nx.json', cache);
     if (dir === root || dirname(dir) === dir || relative(root, dir).startsWith('..')) return undefined;
   }
 }
 
-function pluginOptionsIn(file: string, shown: string): SharedOptions | undefined {
+function pluginOptionsIn(file: string, shown: string, cache: ModelCache | undefined): SharedOptions | undefined {
+  const stat = cache && lstatSync(file, { throwIfNoEntry: false }); // before reading, as the cache needs
+  const cached = cache?.pluginOptions(file, stat);
+  if (cached !== undefined) return cached ?? undefined;
   let nxJson: { plugins?: unknown[] };
   try {
     nxJson = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new UserError(`${shown}: not valid JSON (${(error as Error).message})`);
   }
-  for (const entry of nxJson.plugins ?? []) {
+  const options = pluginEntryOptions(nxJson.plugins ?? [], shown, dirname(file));
+  cache?.rememberPluginOptions(file, stat, options);
+  return options;
+}
+
+function pluginEntryOptions(plugins: unknown[], shown: string, workspaceRoot: string): SharedOptions | undefined {
+  for (const entry of plugins) {
     const spec = typeof entry === 'string' ? entry : (entry as { plugin?: unknown } | null)?.plugin;
-    if (typeof spec !== 'string' || !namesThisPlugin(spec, dirname(file))) continue;
+    if (typeof spec !== 'string' || !namesThisPlugin(spec, workspaceRoot)) continue;
     if (typeof entry === 'string') return {};
-    const parsed = sharedOptionsSchema.safeParse((entry as { options?: unknown }).options ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new UserError(`${shown}: option ${issue.path.join('.')} of plugin ${PLUGIN_NAME}: ${issue.message}`);
-    }
-    return parsed.data;
+    // The schema loads zod: only for an nx.json that registers the plugin, and is new or changed.
+    const { parsePluginOptions } = require('./parsers') as typeof import('./parsers');
+    return parsePluginOptions((entry as { options?: unknown }).options ?? {}, shown);
   }
   return undefined;
 }

@@ -7,11 +7,14 @@
 import { readPluginOptions, resolveConfig, type Config, type SharedOptions } from './config';
 import { dockerCommand } from './docker/client';
 import { startHashWorker } from './file-hasher';
+import { FileStats, statWhile } from './file-stats';
 import { HashCache } from './hash-cache';
 import { Resolver } from './fingerprint';
-import { originUrl, repositoryRoot } from './git';
-import { RegistryClient } from './registry/client';
+import { listVisibleFiles, originUrl, repositoryRoot } from './git';
+import { ModelCache } from './model-cache';
+import type { RegistryClient } from './registry/client';
 import { loadRepository, type Repository } from './repository';
+import { timings } from './timings';
 
 export interface MzbuildContext {
   repository: Repository;
@@ -41,36 +44,44 @@ export interface ContextOptions {
   pluginOptions?: SharedOptions;
   /** Hash large batches of inputs on a second thread as well. */
   hashingThread?: boolean;
-  /** Remember file hashes between runs (in the user's cache directory). */
+  /**
+   * Remember between runs (in the user's cache directory) file hashes, parsed manifests, the
+   * Cargo model and self digests.
+   */
   persistentCache?: boolean;
 }
 
 export async function loadContext(options: ContextOptions): Promise<MzbuildContext> {
   const env = options.env ?? process.env;
   const root = await repositoryRoot(options.cwd);
-  const cache = options.persistentCache ? HashCache.forRepository(root, env) : undefined;
+  // git lists the files while this process reads its caches and the configuration.
+  const listing = timings.timeAsync('git listing', () => listVisibleFiles(root));
+  listing.catch(() => {}); // awaited below; a failure before then must not go unhandled
+  const stats = new FileStats(root);
+  const modelCache = options.persistentCache ? timings.time('caches', () => ModelCache.forRepository(root, env)) : ModelCache.none();
+  const pluginOptions = options.pluginOptions ?? readPluginOptions(options.cwd, root, modelCache);
+  // The configuration may ask git for the origin remote: that runs beside the listing too.
+  const config = resolveConfig({ flags: options.flags, env, pluginOptions, originUrl: () => originUrl(root) });
+  config.catch(() => {}); // awaited below, likewise
+  const cache = options.persistentCache ? timings.time('caches', () => HashCache.forRepository(root, env)) : undefined;
   // A thread takes ~40 ms to start: where nothing is cached yet (a first run, with every input to
   // read), start it now, so that it is ready by the time the inputs are known.
   const hashingThread = options.hashingThread && !cache?.size ? startHashWorker() : options.hashingThread;
-  // The configuration may ask git for the origin remote: let that run beside the listing.
-  const [repository, config] = await Promise.all([
-    loadRepository(root),
-    resolveConfig({
-      flags: options.flags,
-      env,
-      pluginOptions: options.pluginOptions ?? readPluginOptions(options.cwd, root),
-      originUrl: () => originUrl(root),
-    }),
-  ]);
+  // The files the last run hashed are most likely this run's inputs: stat them while git works.
+  const whileListing = cache && ((done: Promise<unknown>) => timings.timeAsync('stat', () => statWhile(stats, cache.paths(), done)));
+  const repository = await loadRepository(root, { cache: modelCache, stats, listing, whileListing });
+  const resolver = new Resolver(repository, { cache, hashingThread, modelCache: options.persistentCache ? modelCache : undefined, stats });
   const warn = options.warn ?? (() => undefined);
   let client: RegistryClient | undefined;
   return {
     repository,
-    config,
-    resolver: new Resolver(repository, { cache, hashingThread }),
+    config: await config,
+    resolver,
     env,
     warn,
-    registry: () => (client ??= new RegistryClient({ env, warn })),
+    // Required when first asked for: the registry client (and undici) stay out of a run that needs
+    // no registry, and out of the CLI's warm bundle (tools/bundle.js).
+    registry: () => (client ??= new (require('./registry/client') as typeof import('./registry/client')).RegistryClient({ env, warn })),
     docker: dockerCommand(env),
     close: async () => client?.close(),
   };

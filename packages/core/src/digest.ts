@@ -1,5 +1,5 @@
-/** An image's fingerprint digests (spec §2-§5): its own inputs and salts, then its dependencies folded in. */
-import { createHash } from 'node:crypto';
+/** The digests of the mzbuild fingerprint (spec §2, §3): self digest, pre-image extras, salts, full digest. */
+import { BufferedHash } from './buffered-hash';
 import type { FingerprintConfig } from './config';
 import type { FileRecordSource } from './file-hasher';
 import type { PreImage } from './manifest';
@@ -25,35 +25,22 @@ export function configSalt(config: FingerprintConfig): string {
   return `profile=Profile.${profile}arch=${config.arch}coverage=${coverage}sanitizer=${config.sanitizer}mirror=ghcr`;
 }
 
-const NUL = Buffer.from([0]);
-
 /** sha1 over the sorted input records, the pre-images' extras and the salts (spec §2). */
 export function selfDigest(inputs: string[], hasher: FileRecordSource, preImages: PreImage[], config: FingerprintConfig): Buffer {
-  const hash = createHash('sha1');
-  const mode = Buffer.alloc(2);
+  const out = new BufferedHash();
   for (const path of inputs) {
     const record = hasher.record(path);
-    mode.writeUInt16BE(record.mode & 0xffff);
-    hash.update(mode);
-    hash.update(path, 'utf8');
-    hash.update(record.sha1);
-    hash.update(NUL);
+    out.uint16(record.mode & 0xffff).text(path).bytes(record.sha1).byte(0);
   }
-  for (const step of preImages) {
-    hash.update(preImageExtra(step, config), 'utf8');
-    hash.update(NUL);
-  }
-  hash.update(configSalt(config), 'utf8');
-  return hash.digest();
+  for (const step of preImages) out.text(preImageExtra(step, config)).byte(0);
+  return out.text(configSalt(config)).digest();
 }
 
 /** sha1(self ‖ for each direct dependency, by name: name ‖ raw digest ‖ NUL) (spec §3). */
 export function fullDigest(self: Buffer, dependencies: { name: string; raw: Buffer }[]): Buffer {
-  const hash = createHash('sha1').update(self);
+  const out = new BufferedHash().bytes(self);
   for (const dependency of [...dependencies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    hash.update(dependency.name, 'utf8');
-    hash.update(dependency.raw);
-    hash.update(NUL);
+    out.text(dependency.name).bytes(dependency.raw).byte(0);
   }
-  return hash.digest();
+  return out.digest();
 }

@@ -1,3 +1,4 @@
+/** One input file's git mode and the SHA-1 of its content, as mzbuild takes them (through a symlink, the content of what it points to). */
 import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
 

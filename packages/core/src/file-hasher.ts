@@ -1,10 +1,13 @@
-import { existsSync, lstatSync, type Stats } from 'node:fs';
+/** Hashes input files once each, from the hash cache where lstat allows, on a second thread when there are many. */
+import { existsSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { UserError } from './errors';
 import { ContentHasher, type FileRecord } from './file-hash';
+import { FileStats } from './file-stats';
 import { HashCache } from './hash-cache';
 import type { HashReply, HashRequest } from './hash-worker';
+import { timings } from './timings';
 
 export type { FileRecord } from './file-hash';
 
@@ -30,12 +33,14 @@ export class FileHasher implements FileRecordSource {
 
   /**
    * With `hashingThread`, a large batch is hashed on two threads: the thread is started when
-   * needed, or given already started (from startHashWorker()).
+   * needed, or given already started (from startHashWorker()). `stats` shares lstat answers
+   * with the other caches of the run.
    */
   constructor(
     private readonly root: string,
     private readonly cache: HashCache = HashCache.inMemory(),
     hashingThread: boolean | Worker | undefined = false,
+    private readonly stats: FileStats = new FileStats(root),
   ) {
     this.useWorker = hashingThread !== false && hashingThread !== undefined;
     if (typeof hashingThread === 'object') this.worker = hashingThread;
@@ -59,19 +64,27 @@ export class FileHasher implements FileRecordSource {
   async prefetch(paths: Iterable<string>): Promise<void> {
     const readAt = Date.now();
     const misses: Miss[] = [];
+    const missed = new Set<string>();
     let bytes = 0;
-    for (const path of new Set(paths)) {
-      if (this.records.has(path)) continue;
+    const started = performance.now();
+    for (const path of paths) {
+      if (this.records.has(path) || missed.has(path)) continue;
       const stat = this.lstat(path);
       const cached = this.cache.get(path, stat);
       if (cached) {
         this.records.set(path, cached);
         this.counts.cached++;
       } else {
+        missed.add(path);
         misses.push({ path, stat });
         bytes += stat.size;
       }
     }
+    timings.add('stat', performance.now() - started);
+    await timings.timeAsync('hash', () => this.hashMisses(misses, bytes, readAt));
+  }
+
+  private async hashMisses(misses: Miss[], bytes: number, readAt: number): Promise<void> {
     if (this.useWorker && bytes >= WORKER_THRESHOLD) await this.hashWithWorker(misses, readAt);
     for (const { path, stat } of misses) {
       if (!this.records.has(path)) this.records.set(path, this.read(path, stat, readAt));
@@ -79,7 +92,7 @@ export class FileHasher implements FileRecordSource {
   }
 
   /** Writes the remembered hashes of files that still exist in the repository. */
-  saveCache(live: Set<string>): void {
+  saveCache(live: Iterable<string>): void {
     this.cache.save(live);
   }
 
@@ -113,11 +126,14 @@ export class FileHasher implements FileRecordSource {
   }
 
   private lstat(path: string): Stats {
+    let stat: Stats | undefined;
     try {
-      return lstatSync(join(this.root, path));
+      stat = this.stats.lstat(path);
     } catch (error) {
       throw unreadable(path, error);
     }
+    if (!stat) throw unreadable(path, Object.assign(new Error('no such file'), { code: 'ENOENT' }));
+    return stat;
   }
 
   private read(path: string, stat: Stats, readAt: number): FileRecord {

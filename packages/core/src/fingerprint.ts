@@ -1,18 +1,23 @@
+/** Resolves images to fingerprints and references for one configuration, hashing each input file once. */
 import type { Worker } from 'node:worker_threads';
 import { base32 } from './base32';
-import { imageReference, type Config } from './config';
-import { fullDigest, selfDigest } from './digest';
+import { imageReference, type Config, type FingerprintConfig } from './config';
+import { BufferedHash } from './buffered-hash';
+import { configSalt, fullDigest, preImageExtra, selfDigest } from './digest';
 import { FileHasher } from './file-hasher';
+import type { FileStats } from './file-stats';
 import type { HashCache } from './hash-cache';
-import { InputIndex } from './inputs';
+import { InputIndex, type InputGroup } from './inputs';
+import type { ModelCache } from './model-cache';
 import { sortUtf8 } from './paths';
 import { dependencyOrder, type Image, type Repository } from './repository';
+import { timings } from './timings';
 
 /** An image with its fingerprint computed for one configuration. */
 export interface ResolvedImage {
   image: Image;
-  /** Sorted root-relative input paths (the image's own, not its dependencies'). */
-  inputs: string[];
+  /** Sorted root-relative input paths (the image's own, not its dependencies'); computed when first read. */
+  readonly inputs: string[];
   /** The 20-byte SHA-1 that dependents fold in. */
   raw: Buffer;
   /** base32 of `raw`: 32 characters. */
@@ -21,25 +26,41 @@ export interface ResolvedImage {
   reference: string;
 }
 
+export interface ResolverOptions {
+  /** Remembers file hashes between runs. */
+  cache?: HashCache;
+  /** Lets a second thread hash large batches (a worker from startHashWorker() is used as it is). */
+  hashingThread?: boolean | Worker | undefined;
+  /** Remembers self digests between runs, by the digests of the input groups they were computed from. */
+  modelCache?: ModelCache;
+  /** lstat answers shared with the rest of the run. */
+  stats?: FileStats;
+}
+
 /**
  * Resolves a set of images against one configuration: fingerprints and references for the
  * targets and everything they build on, in dependency order. Files are read once per resolver,
  * so resolving several configurations of the same tree hashes each file once.
+ *
+ * Work per file is done once per file, not once per image that takes it: files are hashed, and
+ * each input group digested, once; with a model cache, an image whose groups all digest as they
+ * did on an earlier run gets the self digest of that run without its inputs being sorted or
+ * hashed again. A self digest is a function of the groups' paths and records, the pre-images and
+ * the configuration, which is all the key holds, so a remembered one cannot be stale.
  */
 export class Resolver {
   readonly inputs: InputIndex;
   private readonly hasher: FileHasher;
+  private readonly modelCache: ModelCache | undefined;
+  private readonly groupDigests = new Map<string, Buffer>();
 
-  /**
-   * `cache` remembers hashes between runs; `hashingThread` lets a second thread hash large
-   * batches (a worker from startHashWorker() is used as it is).
-   */
   constructor(
     readonly repository: Repository,
-    { cache, hashingThread = false }: { cache?: HashCache; hashingThread?: boolean | Worker | undefined } = {},
+    { cache, hashingThread = false, modelCache, stats }: ResolverOptions = {},
   ) {
     this.inputs = new InputIndex(repository);
-    this.hasher = new FileHasher(repository.root, cache, hashingThread);
+    this.hasher = new FileHasher(repository.root, cache, hashingThread, stats);
+    this.modelCache = modelCache;
   }
 
   /** How many input files were read and hashed, and how many the cache answered for. */
@@ -47,23 +68,40 @@ export class Resolver {
     return { ...this.hasher.counts };
   }
 
-  /** Remembers this run's hashes for the next (a no-op without a persistent cache). */
+  /** Remembers this run's hashes and digests for the next (a no-op without persistent caches). */
   saveCache(): void {
-    this.hasher.saveCache(new Set(this.repository.files));
+    this.hasher.saveCache(this.repository.files);
+    this.modelCache?.save({ pruneImages: true });
   }
 
   async resolve(targets: Iterable<Image>, config: Config): Promise<ResolvedImage[]> {
     const images = dependencyOrder(targets, this.repository.byName);
-    await this.hasher.prefetch(images.flatMap((image) => this.inputs.inputsOf(image)));
-    const resolved = new Map<string, ResolvedImage>();
-    for (const image of images) {
-      const inputs = this.inputs.inputsOf(image);
-      const self = selfDigest(inputs, this.hasher, image.manifest.preImages, config);
-      const raw = fullDigest(self, image.dependencies.map((name) => ({ name, raw: resolved.get(name)!.raw })));
-      const fingerprint = base32(raw);
-      resolved.set(image.name, { image, inputs, raw, fingerprint, reference: imageReference(config, image.name, fingerprint) });
-    }
-    return [...resolved.values()];
+    const groups = new Map<string, InputGroup>();
+    for (const image of images) for (const group of this.inputs.groupsOf(image)) groups.set(group.key, group);
+    await this.hasher.prefetch(filesOf(groups.values()));
+    return timings.time('resolve', () => {
+      const resolved = new Map<string, ResolvedImage>();
+      const index = this.inputs;
+      let remembered = 0;
+      for (const image of images) {
+        const { digest: self, cached } = this.selfDigestOf(image, config);
+        if (cached) remembered++;
+        const raw = fullDigest(self, image.dependencies.map((name) => ({ name, raw: resolved.get(name)!.raw })));
+        const fingerprint = base32(raw);
+        const reference = imageReference(config, image.name, fingerprint);
+        resolved.set(image.name, {
+          image,
+          get inputs() {
+            return index.inputsOf(image);
+          },
+          raw,
+          fingerprint,
+          reference,
+        });
+      }
+      timings.note('resolve', `${images.length} images, ${remembered} self digests remembered, ${groups.size} input groups`);
+      return [...resolved.values()];
+    });
   }
 
   /** Input files of the image and of every image it builds on, sorted. */
@@ -72,4 +110,39 @@ export class Resolver {
     for (const each of dependencyOrder([image], this.repository.byName)) for (const f of this.inputs.inputsOf(each)) files.add(f);
     return sortUtf8(files);
   }
+
+  private selfDigestOf(image: Image, config: FingerprintConfig): { digest: Buffer; cached: boolean } {
+    const compute = () => selfDigest(this.inputs.inputsOf(image), this.hasher, image.manifest.preImages, config);
+    if (!this.modelCache) return { digest: compute(), cached: false };
+    const groups = [...this.inputs.groupsOf(image)].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const digests = groups.map((group) => this.groupDigest(group)); // before the key: BufferedHash instances may not interleave
+    const key = new BufferedHash().text('self digest 1\0');
+    groups.forEach((group, i) => key.text(`${Buffer.byteLength(group.key)}:${group.key}`).bytes(digests[i]!));
+    for (const step of image.manifest.preImages) key.text(preImageExtra(step, config)).byte(0);
+    const memo = key.text(configSalt(config)).digest().toString('hex');
+    const remembered = this.modelCache.selfDigest(memo);
+    if (remembered) return { digest: remembered, cached: true };
+    const digest = compute();
+    this.modelCache.rememberSelfDigest(memo, digest);
+    return { digest, cached: false };
+  }
+
+  /** sha1 over the group's paths and their records, in the group's order: once per group and run. */
+  private groupDigest(group: InputGroup): Buffer {
+    let digest = this.groupDigests.get(group.key);
+    if (!digest) {
+      const out = new BufferedHash();
+      for (const path of group.files) {
+        const record = this.hasher.record(path);
+        out.text(path).byte(0).uint16(record.mode & 0xffff).bytes(record.sha1);
+      }
+      digest = out.digest();
+      this.groupDigests.set(group.key, digest);
+    }
+    return digest;
+  }
+}
+
+function* filesOf(groups: Iterable<InputGroup>): Iterable<string> {
+  for (const group of groups) yield* group.files;
 }

@@ -1,3 +1,4 @@
+/** git, asked as little as possible: the repository root, the origin remote, and every git-visible file in one listing. */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -2,15 +2,18 @@
 export { base32 } from './base32';
 export * from './cargo';
 export * from './config';
+export { parsePluginOptions, sharedOptionsSchema } from './config-schema';
+export { FileStats } from './file-stats';
+export { ModelCache } from './model-cache';
 export { loadContext, type ContextOptions, type MzbuildContext } from './context';
 export { HashCache } from './hash-cache';
 export { configSalt, fullDigest, preImageExtra, selfDigest } from './digest';
 export { FileHasher, startHashWorker, type FileRecord, type FileRecordSource } from './file-hasher';
 export { parseMzfrom, rewriteMzfrom, type MzfromLine } from './dockerfile';
 export { isUserError, located, UserError } from './errors';
-export { Resolver, type ResolvedImage } from './fingerprint';
+export { Resolver, type ResolvedImage, type ResolverOptions } from './fingerprint';
 export { listVisibleFiles, nearestRepositoryRoot, repositoryRoot } from './git';
-export { InputIndex } from './inputs';
+export { InputIndex, type InputGroup } from './inputs';
 export { CARGO_SHARED_INPUTS, CRATE_LEFT_OUT, imageInputRules, type InputRules } from './input-rules';
 export * from './manifest';
 export {
@@ -19,6 +22,7 @@ export {
   isImageManifest,
   loadImageGraph,
   loadRepository,
+  type ModelSources,
   type Image,
   type ImageGraph,
   type Repository,

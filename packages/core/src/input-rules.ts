@@ -2,7 +2,7 @@
  * What an image's fingerprint reads, as data (spec §1): the one description from which core
  * selects the input files and the Nx plugin makes its targets' inputs, so the two cannot differ.
  */
-import { cratesOfStep } from './cargo';
+import { cratesOfStep } from './cargo/closure';
 import { CONFIG_ENV } from './config';
 import { normaliseDir } from './paths';
 import type { Image, ImageGraph } from './repository';

@@ -1,13 +1,24 @@
-/** Selecting each image's input files from the repository's one listing of git-visible files. */
+/** The input files of each image (spec §1), as groups shared between images: contexts, crates, shared Cargo files. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { cratesOfStep } from './cargo';
+import { cratesOfStep } from './cargo/closure';
 import { UserError } from './errors';
 import { CARGO_SHARED_INPUTS, CRATE_LEFT_OUT } from './input-rules';
 import type { CargoBuild, Copy, PreImage } from './manifest';
-import { normaliseDir, partitionByLongestPrefix, sortUtf8 } from './paths';
+import { normaliseDir, partitionByLongestPrefix, sortUtf8, underAny } from './paths';
 import { matchesPathspec } from './pathspec';
 import type { Image, Repository } from './repository';
+
+/**
+ * Files that are inputs together: an image's context, the files shared by every Rust image, one
+ * crate's files, or what one copy step takes. An image's inputs are the union of its groups; a
+ * group is one object however many images take it, so that work per group is done once.
+ */
+export interface InputGroup {
+  /** Unique among the groups of a repository: `context:<dir>`, `cargo`, `crate:<dir>`, `copy:<source>\0<matching>`. */
+  key: string;
+  files: readonly string[];
+}
 
 /**
  * The input files of images (spec §1), each set computed once per repository: the image contexts
@@ -19,6 +30,8 @@ export class InputIndex {
   private crates?: Map<string, string[]>;
   private cargoShared?: string[];
   private readonly memo = new Map<string, string[]>();
+  private readonly groupMemo = new Map<string, InputGroup[]>();
+  private readonly groupsByKey = new Map<string, InputGroup>();
 
   constructor(private readonly repository: Repository) {}
 
@@ -26,12 +39,43 @@ export class InputIndex {
   inputsOf(image: Image): string[] {
     let inputs = this.memo.get(image.name);
     if (!inputs) {
-      const all = new Set(this.contextFiles(image));
-      for (const step of image.manifest.preImages) for (const file of this.preImageInputs(image, step)) all.add(file);
+      const all = new Set<string>();
+      for (const group of this.groupsOf(image)) for (const file of group.files) all.add(file);
       inputs = sortUtf8(all);
       this.memo.set(image.name, inputs);
     }
     return inputs;
+  }
+
+  /**
+   * The groups whose union is the image's inputs: its context, then for each pre-image the shared
+   * Cargo files and the crates of its closure, or the files it copies. Errors (an image git does
+   * not know, a binary no crate defines) are thrown here.
+   */
+  groupsOf(image: Image): InputGroup[] {
+    let groups = this.groupMemo.get(image.name);
+    if (!groups) {
+      const found = new Map<string, InputGroup>();
+      const add = (key: string, files: () => readonly string[]) => {
+        let group = this.groupsByKey.get(key);
+        if (!group) this.groupsByKey.set(key, (group = { key, files: files() }));
+        found.set(key, group);
+      };
+      add(`context:${image.dir}`, () => this.contextFiles(image));
+      for (const step of image.manifest.preImages) {
+        if (step.type === 'cargo-build') {
+          add('cargo', () => this.sharedCargoInputs());
+          for (const crate of cratesOfStep(this.repository.cargo(), step, `${image.dir}/mzbuild.yml`)) {
+            add(`crate:${crate.dir}`, () => this.crateFiles(crate.dir));
+          }
+        } else {
+          add(`copy:${step.source}\0${step.matching}`, () => this.copyInputs(step));
+        }
+      }
+      groups = [...found.values()];
+      this.groupMemo.set(image.name, groups);
+    }
+    return groups;
   }
 
   /** Git-visible files under the image directory that belong to no nested image directory. */
@@ -77,10 +121,8 @@ export class InputIndex {
       const workspace = this.repository.cargo();
       const dirs = new Set(workspace.crateDirs);
       // mzbuild leaves `<crate>/mzcompose` and `<crate>/mzcompose.py` out of crate inputs.
-      const excluded = workspace.crateDirs.flatMap((d) => CRATE_LEFT_OUT.map((path) => `${d}/${path}`));
-      const kept = this.repository.files.filter(
-        (f) => !f.includes('mzcompose') || !excluded.some((e) => f === e || f.startsWith(`${e}/`)),
-      );
+      const excluded = new Set(workspace.crateDirs.flatMap((d) => CRATE_LEFT_OUT.map((path) => `${d}/${path}`)));
+      const kept = this.repository.files.filter((f) => !f.includes('mzcompose') || !underAny(f, excluded));
       this.crates = partitionByLongestPrefix(kept, dirs);
     }
     return this.crates.get(dir) ?? [];

@@ -1,21 +1,42 @@
+/** Root-relative POSIX paths: partitioning by directory, UTF-8 order, normalising directories. */
+
 /**
  * Assigns each root-relative file to the longest directory of `dirs` that holds it (`file` starts
  * with `dir + "/"`), as mzbuild partitions image contexts and crates. Files in no directory are
- * dropped. Walking up a file's own ancestors costs its depth, not the number of directories.
+ * dropped. Walking up a file's own ancestors costs its depth, not the number of directories, and
+ * is done once per run of files in one directory (git lists them together).
  */
 export function partitionByLongestPrefix(files: Iterable<string>, dirs: Iterable<string>): Map<string, string[]> {
   const partition = new Map<string, string[]>();
   for (const dir of dirs) partition.set(dir, []);
+  let parent: string | undefined; // the directory of the previous file…
+  let owner: string[] | undefined; // …and the group its files go to
   for (const file of files) {
-    for (let slash = file.lastIndexOf('/'); slash > 0; slash = file.lastIndexOf('/', slash - 1)) {
-      const owner = partition.get(file.slice(0, slash));
-      if (owner) {
-        owner.push(file);
-        break;
-      }
+    const slash = file.lastIndexOf('/');
+    if (parent === undefined || slash !== parent.length || !file.startsWith(parent)) {
+      parent = slash < 0 ? '' : file.slice(0, slash);
+      owner = ownerOf(partition, file, slash);
     }
+    owner?.push(file);
   }
   return partition;
+}
+
+function ownerOf(partition: Map<string, string[]>, file: string, lastSlash: number): string[] | undefined {
+  for (let slash = lastSlash; slash > 0; slash = file.lastIndexOf('/', slash - 1)) {
+    const owner = partition.get(file.slice(0, slash));
+    if (owner) return owner;
+  }
+  return undefined;
+}
+
+/** Whether `file` is `dir` or lies under it, for any directory of `dirs`: a walk up its ancestors. */
+export function underAny(file: string, dirs: Set<string>): boolean {
+  if (dirs.has(file)) return true;
+  for (let slash = file.lastIndexOf('/'); slash > 0; slash = file.lastIndexOf('/', slash - 1)) {
+    if (dirs.has(file.slice(0, slash))) return true;
+  }
+  return false;
 }
 
 /** Orders paths by their UTF-8 bytes, as Python's `sorted()` orders `str` (not by UTF-16 units). */

@@ -1,23 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
+/** Discovers a repository's images, reads their manifests and Dockerfiles, and checks the MZFROM graph. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCargoWorkspace, type CargoWorkspace } from './cargo';
+import { loadCargoCached } from './cargo/cached';
+import type { CargoWorkspace } from './cargo/workspace';
 import { parseMzfrom } from './dockerfile';
 import { located, UserError } from './errors';
+import { FileStats } from './file-stats';
 import { listVisibleFiles } from './git';
-import { parseManifest, type Manifest } from './manifest';
+import { MANIFEST, readImage, type Image } from './image-reader';
+import { ModelCache } from './model-cache';
 import { sortUtf8 } from './paths';
+import { timings } from './timings';
 
-/** A directory with an `mzbuild.yml`, and what its manifest and Dockerfile say. */
-export interface Image {
-  name: string;
-  /** Root-relative directory holding `mzbuild.yml` and `Dockerfile`. */
-  dir: string;
-  manifest: Manifest;
-  /** The Dockerfile as written, MZFROM lines and all. */
-  dockerfile: string;
-  /** The distinct images named by MZFROM, sorted by name. */
-  dependencies: string[];
-}
+export type { Image } from './image-reader';
 
 /** The images of a repository and their MZFROM graph, checked: no unknown image, no cycle. */
 export interface ImageGraph {
@@ -37,22 +32,35 @@ export interface Repository extends ImageGraph {
   files: string[];
 }
 
-const MANIFEST = 'mzbuild.yml';
+/** Where parsed manifests and the Cargo model come from, and the lstat answers of the run. */
+export interface ModelSources {
+  /** Remembers parses between runs; by default nothing is remembered. */
+  cache?: ModelCache;
+  stats?: FileStats;
+  /** The git-visible files, when the caller has started listing them already. */
+  listing?: Promise<string[]>;
+  /** Work for the time git takes to list the files, given the listing to watch. */
+  whileListing?: (listing: Promise<string[]>) => Promise<void>;
+}
 
 /** Discovers every image of the git repository at `root` (its top level), and checks the image graph. */
-export async function loadRepository(root: string): Promise<Repository> {
-  const listing = listVisibleFiles(root);
+export async function loadRepository(root: string, sources: ModelSources = {}): Promise<Repository> {
+  const cache = sources.cache ?? ModelCache.none();
+  const stats = sources.stats ?? new FileStats(root);
+  const listing = sources.listing ?? timings.timeAsync('git listing', () => listVisibleFiles(root));
   // While git lists the files, read the Cargo workspace, which does not depend on the listing.
-  const cargo = readCargoWorkspaceEarly(root);
+  const cargo = readCargoWorkspaceEarly(root, cache, stats);
+  await sources.whileListing?.(listing);
   const files = await listing;
-  return { ...loadImageGraph(root, files.filter(isImageManifest), cargo), files };
+  timings.note('git listing', `${files.length} files`);
+  return { ...loadImageGraph(root, files.filter(isImageManifest), cargo, { cache, stats }), files };
 }
 
 /** The Cargo workspace if there is one, as a loader that rethrows any error when it is asked for. */
-function readCargoWorkspaceEarly(root: string): (() => CargoWorkspace) | undefined {
+function readCargoWorkspaceEarly(root: string, cache: ModelCache, stats: FileStats): (() => CargoWorkspace) | undefined {
   if (!existsSync(join(root, 'Cargo.toml'))) return undefined;
   try {
-    const workspace = loadCargoWorkspace(root);
+    const workspace = loadCargoCached(root, cache, stats);
     return () => workspace;
   } catch (error) {
     return () => {
@@ -65,21 +73,27 @@ function readCargoWorkspaceEarly(root: string): (() => CargoWorkspace) | undefin
  * Reads the given manifests (root-relative paths), their Dockerfiles, and checks the graph; every
  * broken manifest is reported in one error.
  */
-export function loadImageGraph(root: string, manifestFiles: string[], cargoLoader?: () => CargoWorkspace): ImageGraph {
+export function loadImageGraph(root: string, manifestFiles: string[], cargoLoader?: () => CargoWorkspace, sources: ModelSources = {}): ImageGraph {
+  const cache = sources.cache ?? ModelCache.none();
+  const stats = sources.stats ?? new FileStats(root);
   const warnings: string[] = [];
   const errors: string[] = [];
   const images: Image[] = [];
 
-  for (const manifestFile of sortUtf8(manifestFiles)) {
-    try {
-      const { image, warnings: found } = loadImage(root, manifestFile);
-      images.push(image);
-      warnings.push(...found);
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      errors.push(error.message);
+  timings.time('parse', () => {
+    for (const manifestFile of sortUtf8(manifestFiles)) {
+      try {
+        const { image, warnings: found } = readImage(root, manifestFile, cache, stats);
+        images.push(image);
+        warnings.push(...found);
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error;
+        errors.push(error.message);
+      }
     }
-  }
+  });
+  const { cached, parsed } = cache.counts.manifests;
+  timings.note('parse', `${cached} manifests cached, ${parsed} parsed`);
   if (errors.length > 0) throw new UserError(errors.join('\n'));
 
   const byName = indexByName(images);
@@ -87,7 +101,7 @@ export function loadImageGraph(root: string, manifestFiles: string[], cargoLoade
   dependencyOrder(images, byName); // throws on a cycle anywhere in the graph
 
   let cargo: CargoWorkspace | undefined;
-  const load = cargoLoader ?? (() => loadCargoWorkspace(root));
+  const load = cargoLoader ?? (() => loadCargoCached(root, cache, stats));
   return { root, images, byName, warnings, cargo: () => (cargo ??= load()) };
 }
 
@@ -98,29 +112,6 @@ export function loadImageGraph(root: string, manifestFiles: string[], cargoLoade
  */
 export function isImageManifest(path: string): boolean {
   return path.endsWith(`/${MANIFEST}`) && !path.startsWith('misc/python/');
-}
-
-function loadImage(root: string, manifestFile: string): { image: Image; warnings: string[] } {
-  const dir = manifestFile.slice(0, -(MANIFEST.length + 1));
-  const { manifest, warnings } = parseManifest(readText(root, manifestFile, 'cannot be read'), manifestFile);
-  const dockerfileName = `${dir}/Dockerfile`;
-  const dockerfile = readText(root, dockerfileName, `is missing: image ${manifest.name} needs a Dockerfile beside ${manifestFile}`);
-  const image: Image = {
-    name: manifest.name,
-    dir,
-    manifest,
-    dockerfile,
-    dependencies: [...new Set(parseMzfrom(dockerfile).map((line) => line.name))].sort(),
-  };
-  return { image, warnings };
-}
-
-function readText(root: string, file: string, problem: string): string {
-  try {
-    return readFileSync(join(root, file), 'utf8');
-  } catch {
-    throw new UserError(`${file}: ${problem}`);
-  }
 }
 
 function indexByName(images: Image[]): Map<string, Image> {

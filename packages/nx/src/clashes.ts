@@ -1,7 +1,6 @@
-/** The names other projects of the workspace declare (project.json, workspace package.json files), so an image project never takes one. */
+/** The names other projects of the workspace declare, which an image project must not take. */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { minimatch } from 'minimatch';
 import { globWorkspace } from './workspace-files';
 
 /**
@@ -14,9 +13,10 @@ export async function declaredProjectNames(workspaceRoot: string): Promise<Map<s
   const workspaces = packageWorkspaces(workspaceRoot);
   const patterns = workspaces.length > 0 ? ['**/project.json', '**/package.json'] : ['**/project.json'];
   const names = new Map<string, string>();
+  const minimatch = workspaces.length > 0 ? (require('minimatch') as typeof import('minimatch')).minimatch : undefined;
   for (const file of await globWorkspace(workspaceRoot, patterns)) {
     const root = dirname(file);
-    if (file.endsWith('package.json') && !workspaces.some((pattern) => minimatch(root, pattern))) continue;
+    if (file.endsWith('package.json') && !workspaces.some((pattern) => minimatch!(root, pattern))) continue;
     const name = readName(join(workspaceRoot, file));
     if (name !== undefined) names.set(name, root);
   }

@@ -1,3 +1,4 @@
+/** Tests of createNodes: the projects inferred from manifests, their names and inputs, and the caches behind them. */
 import type { CreateNodesContext, ProjectConfiguration } from '@nx/devkit';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,16 @@ const write = (files: Record<string, string>) => {
     writeFileSync(join(root, file), content);
   }
 };
+// The model cache of these repositories stays out of the user's cache directory.
+const cacheDir = mkdtempSync(join(tmpdir(), 'mzbuild-nodes-cache-'));
+const userCacheDir = process.env['MZBUILD_CACHE_DIR'];
+beforeAll(() => (process.env['MZBUILD_CACHE_DIR'] = cacheDir));
+afterAll(() => {
+  if (userCacheDir === undefined) delete process.env['MZBUILD_CACHE_DIR'];
+  else process.env['MZBUILD_CACHE_DIR'] = userCacheDir;
+  rmSync(cacheDir, { recursive: true, force: true });
+});
+
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'mzbuild-nodes-'));
   execFileSync('git', ['init', '-q'], { cwd: root });
@@ -135,6 +146,24 @@ describe('the inference cache', () => {
     await expect(projects()).rejects.toThrow('would be project base, but the project at crates/app has that name');
     expect(readdirSync(join(root, '.nx/workspace-data')).some((f) => f.startsWith('mzbuild-nodes-'))).toBe(true);
     await expect(projects()).rejects.toThrow('would be project base, but the project at crates/app has that name');
+  });
+});
+
+describe("core's model cache, warm (the files older than the two seconds in which nothing is remembered)", () => {
+  it('is written, answers a repeated run, and gives way to a changed manifest, Dockerfile, Cargo.toml or binary source', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 2200));
+    const first = await projects();
+    expect(readdirSync(cacheDir).some((f) => f.startsWith('model-'))).toBe(true);
+    rmSync(join(root, '.nx'), { recursive: true, force: true }); // the inference cache: the model alone answers
+    expect(await projects()).toEqual(first);
+    write({ 'images/base/mzbuild.yml': 'name: base\ndescription: changed\n', 'images/app/Dockerfile': 'FROM scratch\n' });
+    const changed = await projects();
+    expect(changed['images/base']!.metadata!.description).toBe('changed');
+    expect(changed['images/app']!.metadata!['mzbuild'].dependencies).toEqual([]);
+    write({ 'crates/app/Cargo.toml': '[package]\nname = "app"\n[dependencies]\nplugin = { path = "plugin" }\n' });
+    expect((await projects())['images/app']!.metadata!['mzbuild'].crates).toEqual(['crates/app', 'crates/app/plugin']);
+    write({ 'images/base/mzbuild.yml': 'name: base\npre-image:\n  - type: cargo-build\n    bin: helper\n', 'crates/app/plugin/src/bin/helper.rs': '' });
+    expect((await projects())['images/base']!.metadata!['mzbuild'].crates).toEqual(['crates/app/plugin']);
   });
 });
 

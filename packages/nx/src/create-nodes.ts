@@ -1,9 +1,10 @@
-import { logger, type CreateNodes, type CreateNodesResultArray } from '@nx/devkit';
+/** createNodes: one Nx project per image, inferred from the image model and remembered in Nx's workspace data. */
+import type { CreateNodes, CreateNodesResultArray } from '@nx/devkit';
 import { nearestRepositoryRoot } from '@mzbuild/core/git';
 import { declaredProjectNames } from './clashes';
 import { PLUGIN_NAME } from './constants';
 import type { Inference } from './infer';
-import { inferenceKey, readCachedInference, writeCachedInference } from './inference-cache';
+import { readCachedInference, VERSIONS, writeCachedInference } from './inference-cache';
 import type { MzbuildPluginOptions } from './options';
 import type { ImageMetadata } from './project';
 
@@ -11,22 +12,33 @@ export const MANIFEST_GLOB = '**/mzbuild.yml';
 
 /**
  * One project per image, rooted at the directory of its `mzbuild.yml`. Reads manifests,
- * Dockerfiles and Cargo.toml files only: no docker, no network, no file hashing. The answer is
- * cached on those files; only a miss loads the parsers.
+ * Dockerfiles and Cargo.toml files only: no docker, no network, no file hashing. The model comes
+ * from core's model cache while those files are unchanged (only what changed is parsed, and the
+ * parsers load only then); the projects made from it come from the inference cache while the
+ * model and the options are the same. Nothing of @nx/devkit loads on this path but for warnings.
  */
 export const createNodes: CreateNodes<MzbuildPluginOptions> = [
   MANIFEST_GLOB,
   async (manifestFiles, options, context): Promise<CreateNodesResultArray> => {
     const workspaceRoot = context.workspaceRoot;
     const gitRoot = nearestRepositoryRoot(workspaceRoot) ?? workspaceRoot;
-    const key = await inferenceKey(workspaceRoot, gitRoot, manifestFiles, options);
-    let inference = readCachedInference(workspaceRoot, options, key);
-    if (!inference) {
-      const { infer } = require('./infer') as typeof import('./infer');
-      inference = infer(manifestFiles, options, workspaceRoot, gitRoot);
-      writeCachedInference(workspaceRoot, options, key, inference);
+    const { infer, loadModel, modelKey, saveModel } = require('./infer') as typeof import('./infer');
+    const model = loadModel(manifestFiles, workspaceRoot, gitRoot);
+    let inference: Inference | undefined;
+    try {
+      const key = modelKey(model, options, VERSIONS);
+      inference = readCachedInference(workspaceRoot, options, key);
+      if (!inference) {
+        inference = infer(model, options, VERSIONS);
+        writeCachedInference(workspaceRoot, options, key, inference);
+      }
+    } finally {
+      saveModel(model);
     }
-    for (const warning of inference.warnings) logger.warn(`${PLUGIN_NAME}: ${warning}`);
+    if (inference.warnings.length > 0) {
+      const { logger } = require('@nx/devkit') as typeof import('@nx/devkit');
+      for (const warning of inference.warnings) logger.warn(`${PLUGIN_NAME}: ${warning}`);
+    }
     await refuseNameClashes(inference, workspaceRoot);
     return inference.results;
   },

@@ -1,6 +1,10 @@
-/** The plugin's options in nx.json: core's image configuration plus the plugin's own names. */
-import { PLUGIN_NAME, sharedOptionsSchema } from '@mzbuild/core';
+/** The plugin's options in nx.json, checked with zod: loaded only for options the model cache has not seen checked. */
+import { sharedOptionsSchema } from '@mzbuild/core/config-schema';
 import * as z from 'zod';
+import { PLUGIN_NAME } from './constants';
+import type { NormalizedOptions } from './project';
+
+export { projectNameOf, type NormalizedOptions } from './project';
 
 /**
  * The plugin's options in nx.json. The image configuration (registry, prefix, profile, arch,
@@ -21,11 +25,6 @@ export const pluginOptionsSchema = sharedOptionsSchema
 
 export type MzbuildPluginOptions = z.input<typeof pluginOptionsSchema>;
 
-export interface NormalizedOptions {
-  projectName: string;
-  targets: { fingerprint: string; dockerBuild: string; publish: string };
-}
-
 export function normalizeOptions(options: unknown): NormalizedOptions {
   const parsed = pluginOptionsSchema.safeParse(options ?? {});
   if (!parsed.success) {
@@ -45,8 +44,4 @@ export function normalizeOptions(options: unknown): NormalizedOptions {
       publish: data.publishTargetName ?? 'publish',
     },
   };
-}
-
-export function projectNameOf(template: string, image: string): string {
-  return template.split('{name}').join(image);
 }

@@ -1,7 +1,7 @@
-/** The Nx project of one image: targets, metadata for Nx Console, and inputs translated from core's description of the fingerprint. */
-import { cratesOfStep, imageInputRules, PLUGIN_NAME, type CargoWorkspace, type Image, type ImageGraph } from '@mzbuild/core';
+/** The Nx project of one image: its targets, the inputs that mirror its fingerprint, and what Nx tools read back. */
+import type { Image, InputRules } from '@mzbuild/core';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
-import { projectNameOf, type NormalizedOptions } from './options';
+import { PLUGIN_NAME } from './constants';
 
 type InputDefinition = NonNullable<TargetConfiguration['inputs']>[number];
 
@@ -18,18 +18,30 @@ export interface ImageMetadata {
 /** The named input that mirrors the fingerprint's own inputs; targets add `^` of it for upstream images. */
 export const IMAGE_INPUT = 'mzbuildImage';
 
+/** The plugin options that shape projects, checked (options.ts), with their defaults. */
+export interface NormalizedOptions {
+  projectName: string;
+  targets: { fingerprint: string; dockerBuild: string; publish: string };
+}
+
+export function projectNameOf(template: string, image: string): string {
+  return template.split('{name}').join(image);
+}
+
 /**
- * The project for one image. `toWorkspace` maps a repository-relative path to a workspace-relative
- * one (they differ when nx.json is not at the git top level).
+ * The project for one image. `crates` are the sorted directories of the crates its binaries are
+ * built from, `rules` what its fingerprint reads (core's imageInputRules). `toWorkspace` maps a
+ * repository-relative path to a workspace-relative one (they differ when nx.json is not at the
+ * git top level).
  */
 export function imageProject(
   image: Image,
-  graph: Pick<ImageGraph, 'images' | 'cargo'>,
+  crates: string[],
+  rules: InputRules,
   options: NormalizedOptions,
   toWorkspace: (path: string) => string,
 ): ProjectConfiguration {
-  const crates = cargoCrates(image, graph.cargo);
-  const inputs = imageInputs(image, graph, toWorkspace);
+  const inputs = imageInputs(image, rules, toWorkspace);
   const { targets: names } = options;
   const metadata: ImageMetadata = {
     image: image.name,
@@ -81,15 +93,6 @@ export function imageProject(
   };
 }
 
-function cargoCrates(image: Image, cargo: () => CargoWorkspace): string[] {
-  const dirs = new Set<string>();
-  for (const step of image.manifest.preImages) {
-    if (step.type !== 'cargo-build') continue;
-    for (const crate of cratesOfStep(cargo(), step, `${image.dir}/mzbuild.yml`)) dirs.add(crate.dir);
-  }
-  return [...dirs].sort();
-}
-
 /**
  * The image's inputs as Nx filesets, translated from core's description of what the fingerprint
  * reads (imageInputRules): its directory, the directories of its crates, the shared Cargo inputs
@@ -98,9 +101,8 @@ function cargoCrates(image: Image, cargo: () => CargoWorkspace): string[] {
  * holds one of the image's own trees is not negated: its files are inputs through that tree.
  * A copy pre-image's git pathspec becomes its whole source directory: more images affected, never fewer.
  */
-function imageInputs(image: Image, graph: Pick<ImageGraph, 'images' | 'cargo'>, toWorkspace: (path: string) => string): InputDefinition[] {
+function imageInputs(image: Image, rules: InputRules, toWorkspace: (path: string) => string): InputDefinition[] {
   const ws = (path: string) => (path === image.dir ? '{projectRoot}' : `{workspaceRoot}/${toWorkspace(path)}`);
-  const rules = imageInputRules(image, graph);
   const holdsATree = (path: string) => rules.trees.some(({ dir }) => dir === path || dir.startsWith(`${path}/`));
   const inputs: InputDefinition[] = [];
   for (const { dir } of rules.trees) inputs.push(`${ws(dir)}/**/*`);

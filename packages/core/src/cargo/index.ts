@@ -1,3 +1,5 @@
-/** The Cargo room: the workspace as mzbuild models it, and the closures of binaries. */
+/** The Cargo workspace: its model, how it is read, and the crates an image's binaries are built from. */
+export { loadCargoCached } from './cached';
 export { crateClosure, crateDefining, cratesOfStep } from './closure';
-export { diskCargoFiles, loadCargoWorkspace, type CargoFiles, type CargoWorkspace, type Crate } from './workspace';
+export { loadCargoWorkspace } from './load';
+export { diskCargoFiles, type CargoFiles, type CargoWorkspace, type Crate } from './workspace';

@@ -1,8 +1,8 @@
 /** The `mzimage` command: parses the arguments, runs the command, and turns errors into exit codes. */
 import { loadContext } from '../context';
 import { isUserError } from '../errors';
+import { timings } from '../timings';
 import { parseInvocation, USAGE, UsageError } from './args';
-import { runImageCommand } from './acquire';
 import { runCommand } from './commands';
 import { stopChildren } from '../process/spawn';
 import { constants } from 'node:os';
@@ -12,9 +12,22 @@ const { version: VERSION } = require('../../package.json') as { version: string 
 
 const IMAGE_COMMANDS = new Set(['plan', 'acquire', 'run', 'ensure', 'publish-multiarch']);
 
-/** Runs `mzimage` and returns its exit code: 0, 1 for an error of the user's, 2 for bad usage. */
-export async function main(argv: string[], cwd = process.cwd()): Promise<number> {
+/**
+ * Runs `mzimage` and returns its exit code: 0, 1 for an error of the user's, 2 for bad usage.
+ * `loadStartedAt` is when the bin script began loading the CLI (performance.now()), for
+ * MZBUILD_TIMINGS.
+ */
+export async function main(argv: string[], cwd = process.cwd(), loadStartedAt?: number): Promise<number> {
+  if (loadStartedAt !== undefined) timings.add('module load', performance.now() - loadStartedAt);
   stopWhenOutputCloses();
+  try {
+    return await run(argv, cwd);
+  } finally {
+    process.stderr.write(timings.report());
+  }
+}
+
+async function run(argv: string[], cwd: string): Promise<number> {
   try {
     const invocation = parseInvocation(argv);
     if (invocation === 'help') {
@@ -28,9 +41,14 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
     const warn = (message: string) => process.stderr.write(`mzimage: warning: ${message}\n`);
     const context = await loadContext({ cwd, flags: invocation.flags, warn, hashingThread: true, persistentCache: true });
     for (const warning of context.repository.warnings) process.stderr.write(`mzimage: ${warning}\n`);
-    if (IMAGE_COMMANDS.has(invocation.command)) return await runImageCommand(context, invocation);
-    process.stdout.write(await runCommand(context, invocation));
-    context.resolver.saveCache();
+    if (IMAGE_COMMANDS.has(invocation.command)) {
+      // The registry client and the builders: loaded (and, in the bundle, read) only for these commands.
+      const { runImageCommand } = timings.time('module load', () => require('./acquire') as typeof import('./acquire'));
+      return await runImageCommand(context, invocation);
+    }
+    const output = await runCommand(context, invocation);
+    timings.time('output', () => process.stdout.write(output));
+    timings.time('caches', () => context.resolver.saveCache());
     return 0;
   } catch (error) {
     if (!isUserError(error)) throw error;

@@ -1,3 +1,4 @@
+/** Parsing `mzbuild.yml`: YAML 1.1, checked against the schema, every error located at its file, line and column. */
 import { Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
 import { located, UserError } from '../errors';

@@ -1,0 +1,29 @@
+/** The zod schema of the options that nx.json gives the plugin and the CLI alike; loaded only to check them. */
+import * as z from 'zod';
+import { ARCHES, PLUGIN_NAME, PROFILES, SANITIZERS, type SharedOptions } from './config';
+import { UserError } from './errors';
+
+/** Plugin options in nx.json that the CLI shares with the plugin, so both compute the same images. */
+export const sharedOptionsSchema = z.object({
+  registry: z.string().optional(),
+  mirrors: z.array(z.string()).optional(),
+  imagePrefix: z.string().optional(),
+  profile: z.enum(PROFILES).optional(),
+  arch: z.enum(ARCHES).optional(),
+  coverage: z.boolean().optional(),
+  sanitizer: z.enum(SANITIZERS).optional(),
+});
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// The schema and the SharedOptions interface describe the same options.
+true satisfies Same<z.infer<typeof sharedOptionsSchema>, SharedOptions>;
+
+/** The options of the plugin's entry in nx.json (`shown` is its path in messages), checked. */
+export function parsePluginOptions(options: unknown, shown: string): SharedOptions {
+  const parsed = sharedOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UserError(`${shown}: option ${issue.path.join('.')} of plugin ${PLUGIN_NAME}: ${issue.message}`);
+  }
+  return parsed.data;
+}
