@@ -7,11 +7,13 @@
 import { readPluginOptions, resolveConfig, type Config, type SharedOptions } from './config';
 import { dockerCommand } from './docker/client';
 import { startHashWorker } from './file-hasher';
-import { HashCache } from './hash-cache';
+import { cacheFile, HashCache } from './hash-cache';
 import { Resolver } from './fingerprint';
 import { originUrl, repositoryRoot } from './git';
 import { RegistryClient } from './registry/client';
 import { loadRepository, type Repository } from './repository';
+import { readPublicKeys, readSigningKey, type PublicKey, type SigningKey } from './signing/keys';
+import { VerifiedCache } from './signing/verified-cache';
 
 export interface MzbuildContext {
   repository: Repository;
@@ -25,7 +27,13 @@ export interface MzbuildContext {
   registry: () => RegistryClient;
   /** The docker command for plain commands (images, pull, push, tag, run): `$MZBUILD_DOCKER` or `docker`. */
   docker: string;
-  /** Closes the registry client's connections, if one was made. */
+  /** The public keys of `config.trustedKeys`, read on first use; none: signatures are not asked for. */
+  trustedKeys: () => Promise<PublicKey[]>;
+  /** The key of `MZBUILD_SIGNING_KEY` (a path or PEM text; `MZBUILD_SIGNING_KEY_PASSWORD`), read on first use; undefined: nothing is signed. */
+  signingKey: () => Promise<SigningKey | undefined>;
+  /** Signatures verified before, across runs (in the user's cache directory when the cache persists); saved by close(). */
+  verifiedCache: () => VerifiedCache;
+  /** Saves the verified-signature cache and closes the registry client's connections, if one was made. */
   close: () => Promise<void>;
 }
 
@@ -59,19 +67,44 @@ export async function loadContext(options: ContextOptions): Promise<MzbuildConte
       flags: options.flags,
       env,
       pluginOptions: options.pluginOptions ?? readPluginOptions(options.cwd, root),
+      cwd: options.cwd,
+      root,
       originUrl: () => originUrl(root),
     }),
   ]);
   const warn = options.warn ?? (() => undefined);
   let client: RegistryClient | undefined;
+  let verified: VerifiedCache | undefined;
+  const trusted = lazy(async () => (await Promise.all(config.trustedKeys.map((path) => readPublicKeys({ path })))).flat());
+  const signing = lazy(() => signingKeyOf(env));
   return {
     repository,
     config,
     resolver: new Resolver(repository, { cache, hashingThread }),
+    trustedKeys: trusted,
+    signingKey: signing,
+    verifiedCache: () =>
+      (verified ??= options.persistentCache ? VerifiedCache.open(cacheFile(root, 'verified-signatures', 'json', env)) : VerifiedCache.inMemory()),
     env,
     warn,
     registry: () => (client ??= new RegistryClient({ env, warn })),
     docker: dockerCommand(env),
-    close: async () => client?.close(),
+    close: async () => {
+      verified?.save();
+      await client?.close();
+    },
   };
+}
+
+/** The environment's signing key; its text and password never reach a message (readSigningKey names only the variable). */
+async function signingKeyOf(env: NodeJS.ProcessEnv): Promise<SigningKey | undefined> {
+  const source = env['MZBUILD_SIGNING_KEY'];
+  if (source === undefined || source === '') return undefined;
+  return readSigningKey(source, env['MZBUILD_SIGNING_KEY_PASSWORD'], { label: 'MZBUILD_SIGNING_KEY' });
+}
+
+/** A value made on first use and shared after, so that a key is read (and a password tried) once per run. */
+function lazy<T>(make: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= make());
 }
