@@ -14,11 +14,11 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
   const targets = invocation.all ? repository.images : findImages(repository, invocation.images);
   if (invocation.command === 'ensure') {
     if (invocation.dryRun) {
-      const plan = await planPublish(context, targets);
+      const plan = await planPublish(context, targets, { replaceUntrusted: invocation.replaceUntrusted });
       process.stdout.write(invocation.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPublishPlan(plan));
       return 0;
     }
-    const outcomes = await ensurePublished(context, targets, { onLine: prefixed(repository) });
+    const outcomes = await ensurePublished(context, targets, { onLine: prefixed(repository), replaceUntrusted: invocation.replaceUntrusted });
     process.stdout.write(invocation.json ? `${JSON.stringify(outcomes, null, 2)}\n` : formatPublishSummary(outcomes));
     return outcomes.some((o) => o.result === 'failed' || o.result === 'skipped') ? 1 : 0;
   }

@@ -4,6 +4,7 @@ import { isUserError } from '../errors';
 import { parseInvocation, USAGE, UsageError } from './args';
 import { runImageCommand } from './acquire';
 import { runCommand } from './commands';
+import { keygen } from './keygen';
 import { stopChildren } from '../process/spawn';
 import { constants } from 'node:os';
 
@@ -25,10 +26,22 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
       process.stdout.write(`mzimage ${VERSION}\n`);
       return 0;
     }
+    // keygen needs no repository: a key pair may be made anywhere.
+    if (invocation.command === 'keygen') {
+      process.stdout.write(await keygen(invocation, cwd, process.env));
+      return 0;
+    }
     const warn = (message: string) => process.stderr.write(`mzimage: warning: ${message}\n`);
     const context = await loadContext({ cwd, flags: invocation.flags, warn, hashingThread: true, persistentCache: true });
     for (const warning of context.repository.warnings) process.stderr.write(`mzimage: ${warning}\n`);
-    if (IMAGE_COMMANDS.has(invocation.command)) return await runImageCommand(context, invocation);
+    if (IMAGE_COMMANDS.has(invocation.command)) {
+      try {
+        return await runImageCommand(context, invocation);
+      } finally {
+        // Saves the signatures verified this run, and lets the connections go.
+        await context.close();
+      }
+    }
     process.stdout.write(await runCommand(context, invocation));
     context.resolver.saveCache();
     return 0;
