@@ -6,7 +6,7 @@ import { isUserError } from '../errors';
 import { rewriteMzfrom } from '../dockerfile';
 import type { Image } from '../repository';
 import { Semaphore } from '../semaphore';
-import { refusalMessage, type PlanEntry } from './plan';
+import { refusalMessage, untrustedRefusal, type PlanEntry } from './plan';
 import { pinnedReference } from './pinned';
 import type { Outcome } from './summary';
 
@@ -67,7 +67,7 @@ export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): P
       const log = (line: string) => onLine(entry.name, line);
       if (entry.action === 'local') return outcome('local');
       if (entry.action === 'refused') {
-        const message = refusalMessage([entry.reference]);
+        const message = entry.untrusted ? untrustedRefusal(entry) : refusalMessage([entry.reference]);
         log(`error: ${message}`);
         return outcome('failed', message);
       }

@@ -10,7 +10,7 @@ import { makePlan, type PlanEntry, type PlanOptions, type RegistryAnswer } from 
 import { realBuilders } from './builders';
 import type { Outcome } from './summary';
 
-export { formatPlan, refusalMessage, type Action, type PlanEntry, type RegistryAnswer } from './plan';
+export { formatPlan, refusalMessage, untrustedRefusal, type Action, type PlanEntry, type RegistryAnswer } from './plan';
 export { formatSummary, type Outcome } from './summary';
 export { pinnedReference } from './pinned';
 

@@ -105,6 +105,11 @@ export function refusalMessage(references: string[]): string {
   );
 }
 
+/** Why an untrusted image was refused in CI, and what to do. */
+export function untrustedRefusal(entry: PlanEntry): string {
+  return `${entry.reference}: ${entry.reason}; it is not used, and to build it here set MZBUILD_ALLOW_LOCAL_BUILD=1 (or the allowLocalBuild option)`;
+}
+
 export function formatPlan(entries: PlanEntry[]): string {
   const width = Math.max(...entries.map((e) => e.name.length), 4);
   return entries
