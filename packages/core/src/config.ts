@@ -194,7 +194,9 @@ function pluginOptionsIn(file: string, shown: string): SharedOptions | undefined
       const issue = parsed.error.issues[0]!;
       throw new UserError(`${shown}: option ${issue.path.join('.')} of plugin ${PLUGIN_NAME}: ${issue.message}`);
     }
-    return parsed.data;
+    // Key files are named relative to the workspace root, the directory of this nx.json.
+    const { trustedKeys, ...rest } = parsed.data;
+    return trustedKeys ? { ...rest, trustedKeys: trustedKeys.map((path) => resolve(dirname(file), path)) } : rest;
   }
   return undefined;
 }
