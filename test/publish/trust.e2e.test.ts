@@ -1,3 +1,4 @@
+// Trusted cache hits end to end: keygen, signed publishing, an image planted under a fingerprint tag never used, replaced and signed.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
