@@ -158,3 +158,19 @@ it('signs with a second key (its PEM text in MZBUILD_SIGNING_KEY): one more laye
   expect((await signatures((await references()).a!)).layers).toHaveLength(2);
   expect(existsSync(join(dir, 'second.pub'))).toBe(true);
 });
+
+it('copies to a mirror, then signs there', async () => {
+  const mirror = await RegistryServer.start();
+  try {
+    const result = await cli(['ensure', 'a', '--mirror', `${mirror.host}/mirror`, ...trusted()], signer());
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/1 copied between registries, 0 already published, 1 signature written/);
+    const copy = `${mirror.host}/mirror/${prefix}a:${tagOf((await references()).a!)}`;
+    expect(result.stdout).toContain(`signed ${copy}`);
+    const digest = (await fetch(`http://${mirror.host}/v2/mirror/${prefix}a/manifests/${tagOf(copy)}`, { method: 'HEAD', headers: { accept: MANIFESTS } })).headers.get('docker-content-digest')!;
+    const sig = await fetch(`http://${mirror.host}/v2/mirror/${prefix}a/manifests/${digest.replace(':', '-')}.sig`, { headers: { accept: MANIFESTS } });
+    expect(((await sig.json()) as { layers: unknown[] }).layers).toHaveLength(1);
+  } finally {
+    await mirror.stop();
+  }
+});
