@@ -83,7 +83,7 @@ export async function makePlan(resolved: ResolvedImage[], options: PlanOptions):
 }
 
 /** Every present image verified at once (each answer cached by the caller's verify); one without a digest cannot be, and is untrusted. */
-async function verifyPresent(answers: Map<string, Presence & { trust?: Verification }>, verify: NonNullable<PlanOptions['verify']>): Promise<void> {
+export async function verifyPresent(answers: Map<string, Presence & { trust?: Verification }>, verify: NonNullable<PlanOptions['verify']>): Promise<void> {
   await Promise.all(
     [...answers].map(async ([reference, answer]) => {
       if (answer.existence !== 'present' || answer.trust) return;

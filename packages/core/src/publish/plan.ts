@@ -5,6 +5,7 @@
  * anything is written.
  */
 import { planResolved, verifier, type PlanEntry, type RegistryAnswer } from '../acquire';
+import { verifyPresent } from '../acquire/plan';
 import { imageReference } from '../config';
 import type { MzbuildContext } from '../context';
 import { UserError } from '../errors';
@@ -37,17 +38,18 @@ export interface PublishPlan {
 
 export const NO_REGISTRY = 'publishing needs a registry: pass --image-registry, set MZBUILD_REGISTRY, or the plugin option "registry" in nx.json';
 
-/**
- * Plans publishing the targets and what they build on to the registry and every mirror. A
- * registry that cannot be asked is an error: a publisher must not take "cannot tell" for an
- * answer. The answers are asked afresh, never remembered: a remembered "it exists" would skip
- * a tag that a retention policy deleted.
- */
 export interface PublishPlanOptions {
   /** Build and push over fingerprint tags that no trusted key signed, instead of failing. */
   replaceUntrusted?: boolean;
 }
 
+/**
+ * Plans publishing the targets and what they build on to the registry and every mirror. A
+ * registry that cannot be asked is an error: a publisher must not take "cannot tell" for an
+ * answer. The answers are asked afresh, never remembered: a remembered "it exists" would skip
+ * a tag that a retention policy deleted. With trusted keys, a tag no trusted key signed is not
+ * published: the plan fails naming it, or with `replaceUntrusted` writes over it.
+ */
 export async function planPublish(context: MzbuildContext, targets: Image[], options: PublishPlanOptions = {}): Promise<PublishPlan> {
   const { config, resolver } = context;
   if (!config.registry) throw new UserError(NO_REGISTRY);
@@ -103,18 +105,11 @@ export async function planPublish(context: MzbuildContext, targets: Image[], opt
 
 /**
  * With trusted keys, every present image verified (at once, through the run's cache), the answer
- * kept with it; the references that are there but not trusted. One without a digest cannot be
- * verified, and is not trusted.
+ * kept with it for the acquire plan; the references that are there but not trusted.
  */
 async function checkTrust(context: MzbuildContext, existence: Map<string, Presence & { trust?: Verification }>): Promise<string[]> {
   const verify = await verifier(context);
-  if (!verify) return [];
-  await Promise.all(
-    [...existence].map(async ([reference, answer]) => {
-      if (answer.existence !== 'present') return;
-      answer.trust = answer.digest ? await verify(reference, answer.digest) : { trusted: false, reason: 'the registry named no digest for it' };
-    }),
-  );
+  if (verify) await verifyPresent(existence, verify);
   return [...existence].filter(([, answer]) => answer.trust?.trusted === false).map(([reference]) => reference);
 }
 
