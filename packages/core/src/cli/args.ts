@@ -13,7 +13,7 @@ commands:
   fingerprint IMAGE…|--all     the fingerprint (NAME<TAB>FINGERPRINT for several images)
   spec IMAGE…|--all            the full image reference, <registry>/<prefix><name>:mzbuild-<fingerprint>
   describe IMAGE [--transitive] fingerprint, input files and dependencies
-  plan IMAGE…|--all            for each image and its dependencies: local, registry or build
+  plan IMAGE…|--all            for each image and its dependencies: local, registry, build or untrusted
   acquire IMAGE…|--all         make them available to the local engine: pull or build
   run IMAGE [ARGS…]            acquire IMAGE, then docker run --rm --init it with ARGS
   ensure IMAGE…|--all          publish them (and what they build on) under their fingerprint tags:
