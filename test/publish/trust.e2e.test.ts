@@ -115,6 +115,11 @@ it('never uses an image planted under b\'s tag: plan says untrusted, acquire bui
   expect(plan.status).toBe(0);
   expect(plan.stdout).toMatch(/^b +untrusted +\S+b:mzbuild-\S+ +\(not signed by a trusted key: .+\)$/m);
 
+  const inCi = await cli(['plan', 'b', ...trusted()], { CI: 'true' });
+  expect(inCi.status).toBe(1);
+  expect(inCi.stdout).toMatch(/^b +refused /m);
+  expect(inCi.stderr).toMatch(/not signed by a trusted key.*MZBUILD_ALLOW_LOCAL_BUILD=1/);
+
   const refused = await cli(['ensure', 'b', ...trusted()], signer());
   expect(refused.status).toBe(1);
   expect(refused.stderr).toContain(`${b} is there but not signed by a trusted key`);
@@ -146,6 +151,8 @@ it('never uses an image planted under b\'s tag: plan says untrusted, acquire bui
   expect(pulled.status).toBe(0);
   expect(pulled.stdout).toMatch(/b +pulled/);
   expect(proxy.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/manifests/${now.digest}`))).toBe(true);
+  // The plan before verified it, and the session saved that: the signature is not read again.
+  expect(proxy.requests.filter((r) => r.path.endsWith('.sig'))).toEqual([]);
   expect(imageExists(b)).toBe(true);
 }, 180_000);
 
