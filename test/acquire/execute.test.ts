@@ -185,3 +185,37 @@ it('pulls registry images, or with pull: false only records that they exist; lea
   expect(noPull.filter((o) => o.result === 'in registry').map((o) => o.name).sort()).toEqual(['other', 'rust', 'top']);
   expect(checked.events.filter((e) => e.startsWith('pull'))).toEqual([]);
 });
+
+it('with trusted keys, uses only verified images, pulled by digest and tagged, and builds untrusted ones (refused in CI)', async () => {
+  const resolved = await context.resolver.resolve(context.repository.images, context.config);
+  const digest = `sha256:${'a'.repeat(64)}`;
+  const verified: string[] = [];
+  const options = {
+    localImages: new Set<string>(),
+    checkRegistry: async (refs: string[]) => new Map(refs.map((r) => [r, { existence: 'present' as const, digest }])),
+    verify: async (reference: string) => {
+      verified.push(reference);
+      return reference.includes('/other:') ? { trusted: true as const, key: 'k', cached: false } : { trusted: false as const, reason: 'no signature' };
+    },
+    ci: false,
+    allowLocalBuild: false,
+  };
+  const plan = await makePlan(resolved, options);
+  expect(Object.fromEntries(plan.map((e) => [e.name, e.action]))).toEqual({ base: 'untrusted', lone: 'build', other: 'registry', rust: 'untrusted', top: 'untrusted' });
+  expect(verified).toHaveLength(4);
+  expect(plan.find((e) => e.name === 'other')!.digest).toBe(digest);
+  expect(plan.find((e) => e.name === 'base')!.reason).toBe('not signed by a trusted key: no signature');
+  const inCi = await makePlan(resolved, { ...options, ci: true });
+  expect(inCi.find((e) => e.name === 'base')).toMatchObject({ action: 'refused', untrusted: true });
+
+  const { builders, events } = recorder();
+  const tags: string[] = [];
+  builders.pull = async (reference) => void events.push(`pull ${reference}`);
+  builders.tag = async (source, target) => void tags.push(`${source} ${target}`);
+  const outcomes = await run(plan, builders);
+  const other = plan.find((e) => e.name === 'other')!.reference;
+  const pinned = `${other.split(':mzbuild-')[0]}@${digest}`;
+  expect(events).toContain(`pull ${pinned}`);
+  expect(tags).toEqual([`${pinned} ${other}`]);
+  expect(Object.fromEntries(outcomes.map((o) => [o.name, o.result]))).toEqual({ base: 'built', lone: 'built', other: 'pulled', rust: 'built', top: 'built' });
+});

@@ -46,3 +46,9 @@ it.each([
 it('finds no entry among other plugins, named by package or by a path in the workspace', () => {
   expect(optionsWith(['@nx/js', { plugin: './tools/other-plugin', options: { registry: 'not-ours' } }, { plugin: 'not-installed' }])).toBeUndefined();
 });
+
+it('reads trustedKeys relative to the workspace root (the directory of nx.json)', () => {
+  expect(optionsWith([{ plugin: '@mzbuild/nx', options: { trustedKeys: ['keys/ci.pub', '/etc/k.pub'] } }])).toEqual({
+    trustedKeys: [join(root, 'keys/ci.pub'), '/etc/k.pub'],
+  });
+});

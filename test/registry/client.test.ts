@@ -174,3 +174,14 @@ it('asks the registry every time: a tag deleted since the last check is absent',
   expect((await client().client.checkExistence([reference])).get(reference)).toBe('absent');
   expect(p.requests.filter((q) => q.method === 'HEAD' && q.url === '/v2/acme/doomed/manifests/mzbuild-DDDD')).toHaveLength(3);
 });
+
+it('gives present images their digest from the HEAD itself, with no further request', async () => {
+  const p = await proxy();
+  const { client: c } = client();
+  const refs = [`${p.host}/acme/web:mzbuild-AAAA`, `${p.host}/acme/web:mzbuild-ZZZZ`];
+  expect(Object.fromEntries(await c.checkPresence(refs))).toEqual({
+    [refs[0]!]: { existence: 'present', digest: web.digest },
+    [refs[1]!]: { existence: 'absent' },
+  });
+  expect(p.requests.filter((q) => q.url.includes('/manifests/')).map((q) => q.method)).toEqual(['HEAD', 'HEAD']);
+});

@@ -12,6 +12,8 @@ export const sharedOptionsSchema = z.object({
   arch: z.enum(ARCHES).optional(),
   coverage: z.boolean().optional(),
   sanitizer: z.enum(SANITIZERS).optional(),
+  /** Public key files (cosign.pub); in nx.json relative to the workspace root. */
+  trustedKeys: z.array(z.string()).optional(),
 });
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

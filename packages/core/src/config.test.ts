@@ -10,6 +10,7 @@ describe('resolveConfig', () => {
       registry: undefined,
       imagePrefix: '',
       mirrors: [],
+      trustedKeys: [],
     });
     expect((await resolveConfig({ env: {}, hostArch: 'arm64' })).arch).toBe('aarch64');
   });
@@ -37,6 +38,13 @@ describe('resolveConfig', () => {
     const config = await resolveConfig({ env: { CI_LTO: '1', MZBUILD_PROFILE: 'dev', MZBUILD_ARCH: 'aarch64' }, pluginOptions: { arch: 'x86_64' }, hostArch: 'x64' });
     expect(config).toMatchObject({ profile: 'dev', arch: 'aarch64' });
     await expect(resolveConfig({ env: { MZBUILD_ARCH: 'arm' }, hostArch: 'x64' })).rejects.toThrow(/MZBUILD_ARCH="arm" is not allowed/);
+  });
+
+  it('takes trusted keys from the flag, then MZBUILD_TRUSTED_KEYS (relative to cwd), then nx.json (relative to the workspace root)', async () => {
+    const base = { hostArch: 'x64', cwd: '/work/sub', root: '/work', pluginOptions: { trustedKeys: ['keys/ci.pub'] } };
+    expect((await resolveConfig({ ...base, env: {} })).trustedKeys).toEqual(['/work/keys/ci.pub']);
+    expect((await resolveConfig({ ...base, env: { MZBUILD_TRUSTED_KEYS: 'a.pub, /k/b.pub' } })).trustedKeys).toEqual(['/work/sub/a.pub', '/k/b.pub']);
+    expect((await resolveConfig({ ...base, env: { MZBUILD_TRUSTED_KEYS: 'a.pub' }, flags: { trustedKeys: ['f.pub'] } })).trustedKeys).toEqual(['/work/sub/f.pub']);
   });
 
   it('takes mirrors from the flag, then MZBUILD_MIRRORS, then nx.json', async () => {

@@ -27,6 +27,8 @@ export interface Config extends FingerprintConfig {
   imagePrefix: string;
   /** Further registries that publishing pushes to; an image is published when all of them, and `registry`, have it. */
   mirrors: string[];
+  /** Absolute paths of the public keys a registry's image must be signed by to be used or counted as published; none: no signatures asked for. */
+  trustedKeys: string[];
 }
 
 /** The name under which users register the Nx plugin; its options in nx.json are read here too. */
@@ -44,6 +46,8 @@ export interface SharedOptions {
   arch?: Arch;
   coverage?: boolean;
   sanitizer?: Sanitizer;
+  /** Public key files (cosign.pub); in nx.json relative to the workspace root. */
+  trustedKeys?: string[];
 }
 
 export interface ConfigSources {
@@ -56,6 +60,10 @@ export interface ConfigSources {
   originUrl?: () => Promise<string | undefined>;
   /** The host's `process.arch`, for the default architecture. */
   hostArch?: string;
+  /** What key paths of flags and the environment are relative to; default process.cwd(). */
+  cwd?: string;
+  /** What key paths of nx.json are relative to: the workspace root; default `cwd`. */
+  root?: string;
 }
 
 /** mzbuild's `env_is_truthy`: anything but unset, "", "0", "no" and "false". */
@@ -65,6 +73,9 @@ export function envIsTruthy(value: string | undefined): boolean {
 
 /** The environment variables that change the configuration: Nx targets take them as inputs. */
 export const CONFIG_ENV = ['MZBUILD_PROFILE', 'MZBUILD_ARCH', 'MZBUILD_REGISTRY', 'MZBUILD_MIRRORS', 'CI_LTO', 'CI_COVERAGE_ENABLED', 'CI_SANITIZER'] as const;
+
+/** Where the trusted keys come from when no flag names them: comma-separated paths. */
+export const TRUSTED_KEYS_ENV = 'MZBUILD_TRUSTED_KEYS';
 
 /**
  * Resolves the configuration: flags, then the environment (`MZBUILD_PROFILE`, `MZBUILD_ARCH`,
@@ -100,7 +111,16 @@ export async function resolveConfig(sources: ConfigSources = {}): Promise<Config
     registry: registry === undefined ? undefined : registry.replace(/\/+$/, ''),
     imagePrefix: flags.imagePrefix ?? options.imagePrefix ?? '',
     mirrors: (flags.mirrors ?? listFromEnv(env['MZBUILD_MIRRORS']) ?? options.mirrors ?? []).map((r) => r.replace(/\/+$/, '')),
+    trustedKeys: trustedKeys(sources, flags, env, options),
   };
+}
+
+/** The trusted keys, flag > environment > nx.json, each source whole (a flag's keys replace the others, as mirrors do). */
+function trustedKeys(sources: ConfigSources, flags: SharedOptions, env: NodeJS.ProcessEnv, options: SharedOptions): string[] {
+  const cwd = sources.cwd ?? process.cwd();
+  const given = flags.trustedKeys ?? listFromEnv(env[TRUSTED_KEYS_ENV]);
+  if (given) return given.map((path) => resolve(cwd, path));
+  return (options.trustedKeys ?? []).map((path) => resolve(sources.root ?? cwd, path));
 }
 
 function listFromEnv(value: string | undefined): string[] | undefined {
@@ -182,7 +202,9 @@ function pluginEntryOptions(plugins: unknown[], shown: string, workspaceRoot: st
     if (typeof entry === 'string') return {};
     // The schema loads zod: only for an nx.json that registers the plugin, and is new or changed.
     const { parsePluginOptions } = require('./parsers') as typeof import('./parsers');
-    return parsePluginOptions((entry as { options?: unknown }).options ?? {}, shown);
+    const { trustedKeys, ...rest } = parsePluginOptions((entry as { options?: unknown }).options ?? {}, shown);
+    // Key files are named relative to the workspace root, the directory of this nx.json.
+    return trustedKeys ? { ...rest, trustedKeys: trustedKeys.map((path) => resolve(workspaceRoot, path)) } : rest;
   }
   return undefined;
 }

@@ -8,12 +8,14 @@ import { readPluginOptions, resolveConfig, type Config, type SharedOptions } fro
 import { dockerCommand } from './docker/client';
 import { startHashWorker } from './file-hasher';
 import { FileStats, statWhile } from './file-stats';
-import { HashCache } from './hash-cache';
+import { cacheFile, HashCache } from './hash-cache';
 import { Resolver } from './fingerprint';
 import { listVisibleFiles, originUrl, repositoryRoot } from './git';
 import { ModelCache } from './model-cache';
 import type { RegistryClient } from './registry/client';
 import { loadRepository, type Repository } from './repository';
+import { readPublicKeys, readSigningKey, type PublicKey, type SigningKey } from './signing/keys';
+import { VerifiedCache } from './signing/verified-cache';
 import { timings } from './timings';
 
 export interface MzbuildContext {
@@ -28,7 +30,13 @@ export interface MzbuildContext {
   registry: () => RegistryClient;
   /** The docker command for plain commands (images, pull, push, tag, run): `$MZBUILD_DOCKER` or `docker`. */
   docker: string;
-  /** Closes the registry client's connections, if one was made. */
+  /** The public keys of `config.trustedKeys`, read on first use; none: signatures are not asked for. */
+  trustedKeys: () => Promise<PublicKey[]>;
+  /** The key of `MZBUILD_SIGNING_KEY` (a path or PEM text; `MZBUILD_SIGNING_KEY_PASSWORD`), read on first use; undefined: nothing is signed. */
+  signingKey: () => Promise<SigningKey | undefined>;
+  /** Signatures verified before, across runs (in the user's cache directory when the cache persists); saved by close(). */
+  verifiedCache: () => VerifiedCache;
+  /** Saves the verified-signature cache and closes the registry client's connections, if one was made. */
   close: () => Promise<void>;
 }
 
@@ -61,7 +69,7 @@ export async function loadContext(options: ContextOptions): Promise<MzbuildConte
   const modelCache = options.persistentCache ? timings.time('caches', () => ModelCache.forRepository(root, env)) : ModelCache.none();
   const pluginOptions = options.pluginOptions ?? readPluginOptions(options.cwd, root, modelCache);
   // The configuration may ask git for the origin remote: that runs beside the listing too.
-  const config = resolveConfig({ flags: options.flags, env, pluginOptions, originUrl: () => originUrl(root) });
+  const config = resolveConfig({ flags: options.flags, env, pluginOptions, cwd: options.cwd, root, originUrl: () => originUrl(root) });
   config.catch(() => {}); // awaited below, likewise
   const cache = options.persistentCache ? timings.time('caches', () => HashCache.forRepository(root, env)) : undefined;
   // A thread takes ~40 ms to start: where nothing is cached yet (a first run, with every input to
@@ -73,16 +81,39 @@ export async function loadContext(options: ContextOptions): Promise<MzbuildConte
   const resolver = new Resolver(repository, { cache, hashingThread, modelCache: options.persistentCache ? modelCache : undefined, stats });
   const warn = options.warn ?? (() => undefined);
   let client: RegistryClient | undefined;
+  let verified: VerifiedCache | undefined;
+  const trusted = lazy(async () => (await Promise.all((await config).trustedKeys.map((path) => readPublicKeys({ path })))).flat());
+  const signing = lazy(() => signingKeyOf(env));
   return {
     repository,
     config: await config,
     resolver,
+    trustedKeys: trusted,
+    signingKey: signing,
+    verifiedCache: () =>
+      (verified ??= options.persistentCache ? VerifiedCache.open(cacheFile(root, 'verified-signatures', 'json', env)) : VerifiedCache.inMemory()),
     env,
     warn,
     // Required when first asked for: the registry client (and undici) stay out of a run that needs
     // no registry, and out of the CLI's warm bundle (tools/bundle.js).
     registry: () => (client ??= new (require('./registry/client') as typeof import('./registry/client')).RegistryClient({ env, warn })),
     docker: dockerCommand(env),
-    close: async () => client?.close(),
+    close: async () => {
+      verified?.save();
+      await client?.close();
+    },
   };
+}
+
+/** The environment's signing key; its text and password never reach a message (readSigningKey names only the variable). */
+async function signingKeyOf(env: NodeJS.ProcessEnv): Promise<SigningKey | undefined> {
+  const source = env['MZBUILD_SIGNING_KEY'];
+  if (source === undefined || source === '') return undefined;
+  return readSigningKey(source, env['MZBUILD_SIGNING_KEY_PASSWORD'], { label: 'MZBUILD_SIGNING_KEY' });
+}
+
+/** A value made on first use and shared after, so that a key is read (and a password tried) once per run. */
+function lazy<T>(make: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= make());
 }

@@ -2,7 +2,7 @@
 import type { MzbuildContext } from '../context';
 import { runCargoBuilds, runCopy } from '../preimage/pre-images';
 import { buildImage } from '../docker/build';
-import { dockerClient, pullImage } from '../docker/client';
+import { dockerClient, pullImage, tagImage } from '../docker/client';
 import type { Builders } from './execute';
 
 /** The real cargo, copy, docker build and docker pull, for executePlan. */
@@ -22,5 +22,6 @@ export function realBuilders(context: MzbuildContext): Builders {
     copy: (image, step, onLine) => runCopy(image.dir, step, { ...preImageOptions(onLine), files: repository.files }),
     dockerBuild: async (request, onLine) => buildImage(await dockerClient(env), request, onLine, env),
     pull: (reference) => pullImage(context.docker, reference, env),
+    tag: (source, target) => tagImage(context.docker, source, target, env),
   };
 }

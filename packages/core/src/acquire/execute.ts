@@ -6,7 +6,8 @@ import { isUserError } from '../errors';
 import { rewriteMzfrom } from '../dockerfile';
 import type { Image } from '../repository';
 import { Semaphore } from '../semaphore';
-import { refusalMessage, type PlanEntry } from './plan';
+import { refusalMessage, untrustedRefusal, type PlanEntry } from './plan';
+import { pinnedReference } from './pinned';
 import type { Outcome } from './summary';
 
 /** What building needs from the outside world: pre-images (cargo, copy), docker build and pull. */
@@ -16,6 +17,8 @@ export interface Builders {
   copy(image: Image, step: Copy, onLine: (line: string) => void): Promise<void>;
   dockerBuild(request: DockerBuildRequest, onLine: (line: string) => void): Promise<void>;
   pull(reference: string, onLine: (line: string) => void): Promise<void>;
+  /** Names a pulled image (reference@digest) by its reference, so that everything after finds it as today. */
+  tag?(source: string, target: string): Promise<void>;
 }
 
 export type { DockerBuildRequest };
@@ -42,7 +45,7 @@ export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): P
   const { context, builders, onLine } = options;
   const imageOf = (name: string) => context.repository.byName.get(name)!;
   const referenceOf = new Map(plan.map((e) => [e.name, e.reference]));
-  const toBuild = plan.filter((e) => e.action === 'build');
+  const toBuild = plan.filter((e) => e.action === 'build' || e.action === 'untrusted');
 
   const cargoSteps = toBuild.flatMap((e) => cargoStepsOf(imageOf(e.name)).map((step) => ({ imageName: e.name, imageDir: imageOf(e.name).dir, step })));
   const cargo = cargoSteps.length > 0 ? builders.cargo(cargoSteps, (line) => onLine('cargo', line)) : undefined;
@@ -64,14 +67,21 @@ export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): P
       const log = (line: string) => onLine(entry.name, line);
       if (entry.action === 'local') return outcome('local');
       if (entry.action === 'refused') {
-        const message = refusalMessage([entry.reference]);
+        const message = entry.untrusted ? untrustedRefusal(entry) : refusalMessage([entry.reference]);
         log(`error: ${message}`);
         return outcome('failed', message);
       }
       try {
         if (entry.action === 'registry') {
           if (!pull(entry.name)) return outcome('in registry');
-          await builders.pull(entry.reference, log);
+          if (entry.digest === undefined) {
+            await builders.pull(entry.reference, log);
+            return outcome('pulled');
+          }
+          // Verified: by digest, so that the tag cannot have moved to another image since the check.
+          const pinned = pinnedReference(entry.reference, entry.digest);
+          await builders.pull(pinned, log);
+          await builders.tag?.(pinned, entry.reference);
           return outcome('pulled');
         }
         const dependencies = await Promise.all(entry.dependencies.map((name) => outcomes.get(name)!));

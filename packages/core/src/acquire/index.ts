@@ -4,15 +4,15 @@ import { envIsTruthy } from '../config';
 import { localImages } from '../docker/client';
 import type { ResolvedImage } from '../fingerprint';
 import { runGit } from '../git';
-import type { Existence } from '../registry/client';
 import type { Image } from '../repository';
 import { executePlan, type Builders } from './execute';
-import { makePlan, type PlanEntry } from './plan';
+import { makePlan, type PlanEntry, type PlanOptions, type RegistryAnswer } from './plan';
 import { realBuilders } from './builders';
 import type { Outcome } from './summary';
 
-export { formatPlan, refusalMessage, type Action, type PlanEntry } from './plan';
+export { formatPlan, refusalMessage, untrustedRefusal, type Action, type PlanEntry, type RegistryAnswer } from './plan';
 export { formatSummary, type Outcome } from './summary';
+export { pinnedReference } from './pinned';
 
 export interface AcquireOptions {
   /**
@@ -29,8 +29,21 @@ export async function planImages(context: MzbuildContext, targets: Image[], opti
   resolver.saveCache();
   // The registry is asked every time: a remembered "it exists" goes stale when a retention policy
   // deletes a tag, and one HEAD per image is cheap beside the pull or build that follows.
-  const checkRegistry = config.registry ? (references: string[]) => context.registry().checkExistence(references) : undefined;
-  return planResolved(context, resolved, options, checkRegistry);
+  const checkRegistry = config.registry ? (references: string[]) => context.registry().checkPresence(references) : undefined;
+  const plan = await planResolved(context, resolved, options, checkRegistry, await verifier(context));
+  const untrusted = plan.filter((e) => e.action === 'untrusted' || (e.action === 'refused' && e.untrusted));
+  // Once per run, all of them together: each is a tag that someone without a trusted key wrote, or one not signed yet.
+  if (untrusted.length > 0) {
+    context.warn(`not signed by a trusted key, so not used from the registry: ${untrusted.map((e) => e.reference).join(', ')}`);
+  }
+  return plan;
+}
+
+/** With trusted keys, how a present image is verified: for its reference and digest, through the run's cache; without, undefined. */
+export async function verifier(context: MzbuildContext): Promise<PlanOptions['verify']> {
+  const keys = await context.trustedKeys();
+  if (keys.length === 0) return undefined;
+  return (reference, digest) => context.registry().verify(reference, digest, keys, { cache: context.verifiedCache() });
 }
 
 /** The plan of images already resolved, with the registry asked through `checkRegistry` (publishing answers from what it asked). */
@@ -38,7 +51,8 @@ export async function planResolved(
   context: MzbuildContext,
   resolved: ResolvedImage[],
   options: AcquireOptions,
-  checkRegistry: ((references: string[]) => Promise<Map<string, Existence>>) | undefined,
+  checkRegistry: ((references: string[]) => Promise<Map<string, RegistryAnswer>>) | undefined,
+  verify?: PlanOptions['verify'],
 ): Promise<PlanEntry[]> {
   const { env } = context;
   const allowedByEnv = envIsTruthy(env['MZBUILD_ALLOW_LOCAL_BUILD']);
@@ -46,6 +60,7 @@ export async function planResolved(
   return makePlan(resolved, {
     localImages: await localImages(context.docker, env),
     ...(checkRegistry ? { checkRegistry } : {}),
+    ...(verify ? { verify } : {}),
     ci: envIsTruthy(env['CI']),
     allowLocalBuild: typeof allowLocalBuild === 'function' ? (name) => allowLocalBuild(name) ?? allowedByEnv : (allowLocalBuild ?? allowedByEnv),
   });
@@ -77,7 +92,7 @@ export async function carryOut(context: MzbuildContext, plan: PlanEntry[], optio
     pull: options.pull ?? true,
     parallel: options.parallel ?? 2,
     onLine: options.onLine,
-    revision: plan.some((e) => e.action === 'build') ? await gitRevision(context.repository.root) : 'unknown',
+    revision: plan.some((e) => e.action === 'build' || e.action === 'untrusted') ? await gitRevision(context.repository.root) : 'unknown',
   });
 }
 

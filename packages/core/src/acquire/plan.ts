@@ -1,15 +1,20 @@
-/** The acquire plan: what to do for each image (local, registry, build, refused), decided in one batch before anything is done. */
+/** The acquire plan: what to do for each image (local, registry, build, untrusted, refused), decided in one batch before anything is done. */
 import type { ResolvedImage } from '../fingerprint';
-import type { Existence } from '../registry/client';
+import type { Existence, Presence } from '../registry/client';
+import type { Verification } from '../signing/verify';
 
 /**
  * What to do for each image before it can be used: nothing (`local`: the engine has the
  * reference), `registry` (a registry has it: pull it, or only know that it exists), `build`, or
  * nothing it may do (`refused`: in CI, a publishable image the registry lacks, which a job that
- * only uses images must not build). The plan is data, printed by `mzimage plan`, before anything
- * is done.
+ * only uses images must not build). With trusted keys, an image the registry has but no trusted
+ * key signed is `untrusted`: built here as `build` is, since a tag anyone could push is not a
+ * cache hit. The plan is data, printed by `mzimage plan`, before anything is done.
  */
-export type Action = 'local' | 'registry' | 'build' | 'refused';
+export type Action = 'local' | 'registry' | 'build' | 'untrusted' | 'refused';
+
+/** What the registry said of an image: its existence, or that with the digest its HEAD named and, once checked, whether a trusted key signed it. */
+export type RegistryAnswer = Existence | (Presence & { trust?: Verification });
 
 export interface PlanEntry {
   name: string;
@@ -21,13 +26,22 @@ export interface PlanEntry {
   dependencies: string[];
   /** Why it is built, or refused, when it is. */
   reason?: string;
+  /** For `registry` with trusted keys: the verified digest, pulled as reference@digest so that the tag cannot move between check and pull. */
+  digest?: string;
+  /** For `refused`: what the registry has is not signed by a trusted key (rather than missing). */
+  untrusted?: boolean;
 }
 
 export interface PlanOptions {
   /** References the local engine has. */
   localImages: Set<string>;
   /** Asks the registry about many references at once; undefined when no registry is configured. */
-  checkRegistry?: (references: string[]) => Promise<Map<string, Existence>>;
+  checkRegistry?: (references: string[]) => Promise<Map<string, RegistryAnswer>>;
+  /**
+   * With trusted keys: whether a present image (reference, digest) is signed by one of them, asked
+   * for every present image at once. Undefined: no signatures are asked for.
+   */
+  verify?: (reference: string, digest: string) => Promise<Verification>;
   /** In CI, a publishable image missing from the registry is refused unless local builds are allowed. */
   ci: boolean;
   /** For all images, or image by image (a batch of Nx tasks with options of their own). */
@@ -39,7 +53,9 @@ export async function makePlan(resolved: ResolvedImage[], options: PlanOptions):
   const missingLocally = resolved.filter((r) => !options.localImages.has(r.reference));
   // Images that are not published (publish: false) are never pulled: they are always built here.
   const askable = missingLocally.filter((r) => r.image.manifest.publish).map((r) => r.reference);
-  const existence = options.checkRegistry && askable.length > 0 ? await options.checkRegistry(askable) : new Map<string, Existence>();
+  const answers = options.checkRegistry && askable.length > 0 ? await options.checkRegistry(askable) : new Map<string, RegistryAnswer>();
+  const existence = new Map([...answers].map(([reference, answer]) => [reference, typeof answer === 'string' ? { existence: answer } : answer]));
+  if (options.verify) await verifyPresent(existence, options.verify);
 
   const allowed = typeof options.allowLocalBuild === 'function' ? options.allowLocalBuild : () => options.allowLocalBuild as boolean;
   return resolved.map((r): PlanEntry => {
@@ -53,11 +69,27 @@ export async function makePlan(resolved: ResolvedImage[], options: PlanOptions):
     if (options.localImages.has(r.reference)) return { ...base, action: 'local' };
     if (!r.image.manifest.publish) return { ...base, action: 'build', reason: 'not published (publish: false)' };
     if (!options.checkRegistry) return { ...base, action: 'build', reason: 'no registry configured' };
-    const state = existence.get(r.reference) ?? 'unknown';
-    if (state === 'present') return { ...base, action: 'registry' };
+    const answer = existence.get(r.reference);
+    const state = answer?.existence ?? 'unknown';
+    if (state === 'present' && answer?.trust && !answer.trust.trusted) {
+      const reason = `not signed by a trusted key: ${answer.trust.reason}`;
+      if (options.ci && !allowed(r.image.name)) return { ...base, action: 'refused', untrusted: true, reason: `in CI, the registry's image is ${reason}` };
+      return { ...base, action: 'untrusted', reason };
+    }
+    if (state === 'present') return { ...base, action: 'registry', ...(answer?.trust?.trusted ? { digest: answer.digest! } : {}) };
     if (state === 'absent' && options.ci && !allowed(r.image.name)) return { ...base, action: 'refused', reason: 'in CI, expected in the registry' };
     return { ...base, action: 'build', reason: state === 'absent' ? 'not in the registry' : 'the registry could not be asked' };
   });
+}
+
+/** Every present image verified at once (each answer cached by the caller's verify); one without a digest cannot be, and is untrusted. */
+export async function verifyPresent(answers: Map<string, Presence & { trust?: Verification }>, verify: NonNullable<PlanOptions['verify']>): Promise<void> {
+  await Promise.all(
+    [...answers].map(async ([reference, answer]) => {
+      if (answer.existence !== 'present' || answer.trust) return;
+      answer.trust = answer.digest ? await verify(reference, answer.digest) : { trusted: false, reason: 'the registry named no digest for it' };
+    }),
+  );
 }
 
 /**
@@ -73,9 +105,14 @@ export function refusalMessage(references: string[]): string {
   );
 }
 
+/** Why an untrusted image was refused in CI, and what to do. */
+export function untrustedRefusal(entry: PlanEntry): string {
+  return `${entry.reference}: ${entry.reason}; it is not used, and to build it here set MZBUILD_ALLOW_LOCAL_BUILD=1 (or the allowLocalBuild option)`;
+}
+
 export function formatPlan(entries: PlanEntry[]): string {
   const width = Math.max(...entries.map((e) => e.name.length), 4);
   return entries
-    .map((e) => `${e.name.padEnd(width)}  ${e.action.padEnd(8)}  ${e.reference}${e.reason ? `  (${e.reason})` : ''}\n`)
+    .map((e) => `${e.name.padEnd(width)}  ${e.action.padEnd(9)}  ${e.reference}${e.reason ? `  (${e.reason})` : ''}\n`)
     .join('');
 }

@@ -1,6 +1,6 @@
 /** The mzimage commands that talk to the registry and the engine: plan, acquire, run, ensure, publish-multiarch. */
 import { spawnSync } from 'node:child_process';
-import { acquireImages, formatPlan, formatSummary, planImages, refusalMessage } from '../acquire';
+import { acquireImages, formatPlan, formatSummary, planImages, refusalMessage, untrustedRefusal } from '../acquire';
 import type { MzbuildContext } from '../context';
 import { findImages, type Repository } from '../repository';
 import { ensurePublished, formatPublishSummary } from '../publish/ensure';
@@ -14,11 +14,11 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
   const targets = invocation.all ? repository.images : findImages(repository, invocation.images);
   if (invocation.command === 'ensure') {
     if (invocation.dryRun) {
-      const plan = await planPublish(context, targets);
+      const plan = await planPublish(context, targets, { replaceUntrusted: invocation.replaceUntrusted });
       process.stdout.write(invocation.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPublishPlan(plan));
       return 0;
     }
-    const outcomes = await ensurePublished(context, targets, { onLine: prefixed(repository) });
+    const outcomes = await ensurePublished(context, targets, { onLine: prefixed(repository), replaceUntrusted: invocation.replaceUntrusted });
     process.stdout.write(invocation.json ? `${JSON.stringify(outcomes, null, 2)}\n` : formatPublishSummary(outcomes));
     return outcomes.some((o) => o.result === 'failed' || o.result === 'skipped') ? 1 : 0;
   }
@@ -35,9 +35,11 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
   if (invocation.command === 'plan') {
     const plan = await planImages(context, targets);
     process.stdout.write(invocation.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
-    const refused = plan.filter((e) => e.action === 'refused').map((e) => e.reference);
+    const refused = plan.filter((e) => e.action === 'refused');
     if (refused.length === 0) return 0;
-    process.stderr.write(`mzimage: ${refusalMessage(refused)}\n`);
+    const missing = refused.filter((e) => !e.untrusted).map((e) => e.reference);
+    if (missing.length > 0) process.stderr.write(`mzimage: ${refusalMessage(missing)}\n`);
+    for (const entry of refused.filter((e) => e.untrusted)) process.stderr.write(`mzimage: ${untrustedRefusal(entry)}\n`);
     return 1;
   }
 

@@ -13,7 +13,7 @@ commands:
   fingerprint IMAGE…|--all     the fingerprint (NAME<TAB>FINGERPRINT for several images)
   spec IMAGE…|--all            the full image reference, <registry>/<prefix><name>:mzbuild-<fingerprint>
   describe IMAGE [--transitive] fingerprint, input files and dependencies
-  plan IMAGE…|--all            for each image and its dependencies: local, registry or build
+  plan IMAGE…|--all            for each image and its dependencies: local, registry, build or untrusted
   acquire IMAGE…|--all         make them available to the local engine: pull or build
   run IMAGE [ARGS…]            acquire IMAGE, then docker run --rm --init it with ARGS
   ensure IMAGE…|--all          publish them (and what they build on) under their fingerprint tags:
@@ -21,6 +21,8 @@ commands:
   publish-multiarch TAG IMAGE…|--all
                                put under TAG an index of each image's published x86_64 and aarch64
                                images; version tags (v1.2.3…) never move without --force
+  keygen [--output PREFIX]     write a cosign key pair, PREFIX.key and PREFIX.pub (default cosign),
+                               encrypted with MZBUILD_SIGNING_KEY_PASSWORD (or a password asked for)
 
 options:
   --dev | --optimized | --release   build profile (default: optimized; release when CI_LTO is set)
@@ -31,6 +33,12 @@ options:
                                     then the GHCR repository of a GitHub origin remote)
   --image-prefix PREFIX             put before every image name
   --mirror REGISTRY                 a further registry to publish to (repeatable; default MZBUILD_MIRRORS)
+  --trusted-key FILE                a public key (cosign.pub) that registry images must be signed by to
+                                    be used or counted as published (repeatable; default
+                                    MZBUILD_TRUSTED_KEYS, then nx.json's trustedKeys). Publishing signs
+                                    with MZBUILD_SIGNING_KEY (a path or the PEM text) when it is set
+  --replace-untrusted               build and push over fingerprint tags no trusted key signed (ensure)
+  --output PREFIX                   where keygen writes PREFIX.key and PREFIX.pub
   --all                             every image (fingerprint, spec)
   --transitive                      include the inputs of dependencies (describe)
   --no-pull                         only check that registry images exist (acquire)
@@ -42,8 +50,8 @@ options:
   -V, --version                     the version of mzimage
 `;
 
-export type Command = 'list' | 'fingerprint' | 'spec' | 'describe' | 'plan' | 'acquire' | 'run' | 'ensure' | 'publish-multiarch';
-const COMMANDS: Command[] = ['list', 'fingerprint', 'spec', 'describe', 'plan', 'acquire', 'run', 'ensure', 'publish-multiarch'];
+export type Command = 'list' | 'fingerprint' | 'spec' | 'describe' | 'plan' | 'acquire' | 'run' | 'ensure' | 'publish-multiarch' | 'keygen';
+const COMMANDS: Command[] = ['list', 'fingerprint', 'spec', 'describe', 'plan', 'acquire', 'run', 'ensure', 'publish-multiarch', 'keygen'];
 
 export interface Invocation {
   command: Command;
@@ -57,12 +65,16 @@ export interface Invocation {
   dryRun: boolean;
   /** For publish-multiarch: the tag to put the indexes under. */
   tag?: string;
+  /** ensure: build and push over tags no trusted key signed. */
+  replaceUntrusted: boolean;
+  /** keygen: the files' prefix. */
+  output?: string;
   flags: SharedOptions;
   /** For `run`: everything after the image name, handed to the container. */
   runArgs: string[];
 }
 
-const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--image-registry', '--image-prefix', '--mirror']);
+const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--output']);
 
 /** `run IMAGE ARGS…`: the arguments after the image are the container's, options included. */
 function splitRunArguments(argv: string[]): { own: string[]; runArgs: string[] } {
@@ -100,6 +112,9 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
         'image-registry': { type: 'string' },
         'image-prefix': { type: 'string' },
         mirror: { type: 'string', multiple: true },
+        'trusted-key': { type: 'string', multiple: true },
+        'replace-untrusted': { type: 'boolean' },
+        output: { type: 'string' },
         all: { type: 'boolean' },
         transitive: { type: 'boolean' },
         json: { type: 'boolean' },
@@ -132,6 +147,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
   if (values['image-registry'] !== undefined) flags.registry = values['image-registry'];
   if (values['image-prefix'] !== undefined) flags.imagePrefix = values['image-prefix'];
   if (values.mirror !== undefined) flags.mirrors = values.mirror;
+  if (values['trusted-key'] !== undefined) flags.trustedKeys = values['trusted-key'];
 
   const invocation: Invocation = {
     command: command as Command,
@@ -143,6 +159,8 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
     force: values.force ?? false,
     dryRun: values['dry-run'] ?? false,
     ...(tag === undefined ? {} : { tag }),
+    replaceUntrusted: values['replace-untrusted'] ?? false,
+    ...(values.output === undefined ? {} : { output: values.output }),
     flags,
     runArgs,
   };
@@ -150,11 +168,13 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
   return invocation;
 }
 
-function checkImageArguments({ command, images, all, tag, dryRun }: Invocation): void {
+function checkImageArguments({ command, images, all, tag, dryRun, replaceUntrusted, output }: Invocation): void {
   if (command === 'publish-multiarch' && tag === undefined) throw new UsageError('publish-multiarch needs a tag, then image names or --all');
+  if (replaceUntrusted && command !== 'ensure') throw new UsageError('--replace-untrusted is for ensure');
+  if (output !== undefined && command !== 'keygen') throw new UsageError('--output is for keygen');
   if (dryRun && command !== 'ensure' && command !== 'publish-multiarch') throw new UsageError('--dry-run is for ensure and publish-multiarch');
-  if (command === 'list') {
-    if (images.length > 0 || all) throw new UsageError('list takes no image names');
+  if (command === 'list' || command === 'keygen') {
+    if (images.length > 0 || all) throw new UsageError(`${command} takes no image names`);
   } else if (command === 'describe') {
     if (all) throw new UsageError('describe takes image names, not --all');
     if (images.length === 0) throw new UsageError('describe needs an image name');

@@ -4,6 +4,7 @@ import { isUserError } from '../errors';
 import { timings } from '../timings';
 import { parseInvocation, USAGE, UsageError } from './args';
 import { runCommand } from './commands';
+import { keygen } from './keygen';
 import { stopChildren } from '../process/spawn';
 import { constants } from 'node:os';
 
@@ -38,13 +39,23 @@ async function run(argv: string[], cwd: string): Promise<number> {
       process.stdout.write(`mzimage ${VERSION}\n`);
       return 0;
     }
+    // keygen needs no repository: a key pair may be made anywhere.
+    if (invocation.command === 'keygen') {
+      process.stdout.write(await keygen(invocation, cwd, process.env));
+      return 0;
+    }
     const warn = (message: string) => process.stderr.write(`mzimage: warning: ${message}\n`);
     const context = await loadContext({ cwd, flags: invocation.flags, warn, hashingThread: true, persistentCache: true });
     for (const warning of context.repository.warnings) process.stderr.write(`mzimage: ${warning}\n`);
     if (IMAGE_COMMANDS.has(invocation.command)) {
       // The registry client and the builders: loaded (and, in the bundle, read) only for these commands.
       const { runImageCommand } = timings.time('module load', () => require('./acquire') as typeof import('./acquire'));
-      return await runImageCommand(context, invocation);
+      try {
+        return await runImageCommand(context, invocation);
+      } finally {
+        // Saves the signatures verified this run, and lets the connections go.
+        await context.close();
+      }
     }
     const output = await runCommand(context, invocation);
     timings.time('output', () => process.stdout.write(output));

@@ -2,10 +2,11 @@
 import { carryOut, type RunOptions } from '../acquire';
 import type { MzbuildContext } from '../context';
 import { pushImage, tagImage } from '../docker/client';
-import { isUserError } from '../errors';
+import { isUserError, UserError } from '../errors';
 import type { Image } from '../repository';
 import { Semaphore } from '../semaphore';
-import { planPublish, type PublishPlan } from './plan';
+import type { SigningKey } from '../signing/keys';
+import { planPublish, type PublishEntry, type PublishPlan, type PublishPlanOptions } from './plan';
 
 /** What publishing did for one image. */
 export interface PublishOutcome {
@@ -15,9 +16,11 @@ export interface PublishOutcome {
   result: 'published' | 'pushed' | 'copied' | 'failed' | 'skipped' | 'not published';
   seconds: number;
   error?: string;
+  /** With a signing key: the references whose signature this run wrote (none when they were signed already). */
+  signed?: string[];
 }
 
-export type PublishOptions = Pick<RunOptions, 'onLine' | 'parallel'>;
+export type PublishOptions = Pick<RunOptions, 'onLine' | 'parallel'> & PublishPlanOptions;
 
 /**
  * Publishes every publishable image of the targets and of what they build on under its
@@ -27,7 +30,7 @@ export type PublishOptions = Pick<RunOptions, 'onLine' | 'parallel'>;
  * uploads everything before it writes the tag, so a failed run leaves no tag.
  */
 export async function ensurePublished(context: MzbuildContext, targets: Image[], options: PublishOptions): Promise<PublishOutcome[]> {
-  return publish(context, await planPublish(context, targets), options);
+  return publish(context, await planPublish(context, targets, options), options);
 }
 
 /** Carries out a publish plan. */
@@ -36,6 +39,7 @@ export async function publish(context: MzbuildContext, plan: PublishPlan, option
   const acquiredByName = new Map(acquired.map((o) => [o.name, o]));
   const slots = new Semaphore(4);
   const { env, docker } = context;
+  const key = await context.signingKey();
 
   return Promise.all(
     plan.entries.map(async (entry): Promise<PublishOutcome> => {
@@ -49,17 +53,25 @@ export async function publish(context: MzbuildContext, plan: PublishPlan, option
         ...(error === undefined ? {} : { error }),
       });
       const log = (line: string) => options.onLine(entry.name, line);
+      const signed = async (result: PublishOutcome['result'], digests: Record<string, string>): Promise<PublishOutcome> => {
+        const written = key ? await signAll(context, entry, digests, key, log) : [];
+        return { ...outcome(result), ...(key ? { signed: written } : {}) };
+      };
       try {
         switch (entry.action) {
           case 'not published':
-          case 'published':
             return outcome(entry.action);
-          case 'copy':
+          case 'published':
+            return await signed('published', entry.digests ?? {});
+          case 'copy': {
+            const digest = entry.digests?.[entry.copy!.from];
             for (const target of entry.copy!.to) {
               log(`copying ${entry.copy!.from} to ${target}`);
               await slots.run(() => context.registry().copyImage(entry.copy!.from, target));
             }
-            return outcome('copied');
+            // A copy keeps the manifest's bytes, so its digest is the source's; signed at each destination too.
+            return await signed('copied', digest ? Object.fromEntries(references.map((reference) => [reference, digest])) : {});
+          }
           case 'push': {
             const image = acquiredByName.get(entry.name)!;
             if (image.result === 'failed' || image.result === 'skipped') return outcome(image.result, image.error);
@@ -68,7 +80,7 @@ export async function publish(context: MzbuildContext, plan: PublishPlan, option
               log(`pushing ${reference}`);
               await slots.run(() => pushImage(docker, reference, env));
             }
-            return outcome('pushed');
+            return await signed('pushed', key ? await pushedDigests(context, references) : {});
           }
         }
       } catch (error) {
@@ -80,14 +92,36 @@ export async function publish(context: MzbuildContext, plan: PublishPlan, option
   );
 }
 
+/** What each registry's tag names after the push: the digest the engine's push produced there. */
+async function pushedDigests(context: MzbuildContext, references: string[]): Promise<Record<string, string>> {
+  const manifests = await Promise.all(references.map((reference) => context.registry().getManifest(reference)));
+  return Object.fromEntries(references.flatMap((reference, i) => (manifests[i] ? [[reference, manifests[i]!.digest]] : [])));
+}
+
+/**
+ * Signs the image under each of its references (the fingerprint tag in each registry); `sign`
+ * writes nothing where our signature is there already, so publishing again writes nothing.
+ */
+async function signAll(context: MzbuildContext, entry: PublishEntry, digests: Record<string, string>, key: SigningKey, log: (line: string) => void): Promise<string[]> {
+  const missing = entry.references.filter((reference) => digests[reference] === undefined);
+  if (missing.length > 0) throw new UserError(`cannot sign ${missing.join(', ')}: the registry named no digest for it`);
+  const outcomes = await Promise.all(entry.references.map((reference) => context.registry().sign(reference, digests[reference]!, key)));
+  const written = entry.references.filter((_, i) => outcomes[i]!.written);
+  for (const reference of written) log(`signed ${reference}`);
+  return written;
+}
+
 export function formatPublishSummary(outcomes: PublishOutcome[]): string {
   const width = Math.max(...outcomes.map((o) => o.name.length), 5);
   const lines = outcomes.map((o) => {
     const time = o.result === 'pushed' || o.result === 'copied' ? ` in ${o.seconds.toFixed(1)} s` : '';
-    return `  ${o.name.padEnd(width)}  ${(o.result + time).padEnd(20)}  ${o.references.join(', ')}${o.error ? `: ${o.error}` : ''}`;
+    const signed = o.signed && o.signed.length > 0 ? ` (signed ${o.signed.join(', ')})` : '';
+    return `  ${o.name.padEnd(width)}  ${(o.result + time).padEnd(20)}  ${o.references.join(', ')}${signed}${o.error ? `: ${o.error}` : ''}`;
   });
   const count = (result: PublishOutcome['result']) => outcomes.filter((o) => o.result === result).length;
   const totals = [`${count('pushed')} pushed`, `${count('copied')} copied between registries`, `${count('published')} already published`];
+  const signed = outcomes.reduce((n, o) => n + (o.signed?.length ?? 0), 0);
+  if (outcomes.some((o) => o.signed)) totals.push(`${signed} signature${signed === 1 ? '' : 's'} written`);
   if (count('failed') > 0) totals.push(`${count('failed')} failed`);
   if (count('skipped') > 0) totals.push(`${count('skipped')} not built because a dependency failed`);
   return `${lines.join('\n')}\nmzbuild: ${totals.join(', ')}\n`;

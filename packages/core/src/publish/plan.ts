@@ -4,12 +4,14 @@
  * one batch of registry checks. It is data, printed by `mzimage ensure --dry-run`, before
  * anything is written.
  */
-import { planResolved, type PlanEntry } from '../acquire';
+import { planResolved, verifier, type PlanEntry, type RegistryAnswer } from '../acquire';
+import { verifyPresent } from '../acquire/plan';
 import { imageReference } from '../config';
 import type { MzbuildContext } from '../context';
 import { UserError } from '../errors';
 import type { ResolvedImage } from '../fingerprint';
-import type { Existence } from '../registry/client';
+import type { Presence } from '../registry/client';
+import type { Verification } from '../signing/verify';
 import type { Image } from '../repository';
 
 export type PublishAction = 'published' | 'copy' | 'push' | 'not published';
@@ -22,6 +24,10 @@ export interface PublishEntry {
   action: PublishAction;
   /** For `copy`: the reference copied from, and those it is copied to. */
   copy?: { from: string; to: string[] };
+  /** The manifest digest each registry's tag names now (from the check), for signing what is there. */
+  digests?: Record<string, string>;
+  /** With trusted keys and --replace-untrusted: tags there, not signed by a trusted key, that are written over. */
+  replaced?: string[];
 }
 
 export interface PublishPlan {
@@ -32,13 +38,19 @@ export interface PublishPlan {
 
 export const NO_REGISTRY = 'publishing needs a registry: pass --image-registry, set MZBUILD_REGISTRY, or the plugin option "registry" in nx.json';
 
+export interface PublishPlanOptions {
+  /** Build and push over fingerprint tags that no trusted key signed, instead of failing. */
+  replaceUntrusted?: boolean;
+}
+
 /**
  * Plans publishing the targets and what they build on to the registry and every mirror. A
  * registry that cannot be asked is an error: a publisher must not take "cannot tell" for an
  * answer. The answers are asked afresh, never remembered: a remembered "it exists" would skip
- * a tag that a retention policy deleted.
+ * a tag that a retention policy deleted. With trusted keys, a tag no trusted key signed is not
+ * published: the plan fails naming it, or with `replaceUntrusted` writes over it.
  */
-export async function planPublish(context: MzbuildContext, targets: Image[]): Promise<PublishPlan> {
+export async function planPublish(context: MzbuildContext, targets: Image[], options: PublishPlanOptions = {}): Promise<PublishPlan> {
   const { config, resolver } = context;
   if (!config.registry) throw new UserError(NO_REGISTRY);
   const registries = [config.registry, ...config.mirrors];
@@ -47,17 +59,29 @@ export async function planPublish(context: MzbuildContext, targets: Image[]): Pr
   const referencesOf = (r: ResolvedImage) => registries.map((registry) => imageReference({ ...config, registry }, r.image.name, r.fingerprint));
 
   const publishable = resolved.filter((r) => r.image.manifest.publish);
-  const existence = await context.registry().checkExistence(publishable.flatMap(referencesOf));
-  const unknown = [...existence].filter(([, state]) => state === 'unknown').map(([reference]) => reference);
+  const existence: Map<string, Presence & { trust?: Verification }> = await context.registry().checkPresence(publishable.flatMap(referencesOf));
+  const unknown = [...existence].filter(([, answer]) => answer.existence === 'unknown').map(([reference]) => reference);
   if (unknown.length > 0) {
     throw new UserError(`cannot publish: the registry could not be asked about ${unknown.join(', ')} (see the warning above)`);
   }
 
+  const untrusted = await checkTrust(context, existence);
+  if (untrusted.length > 0 && !options.replaceUntrusted) {
+    throw new UserError(
+      `cannot publish: ${untrusted.join(', ')} ${untrusted.length === 1 ? 'is' : 'are'} there but not signed by a trusted key ` +
+        '(someone without the key wrote the tag, or it predates signing); pass --replace-untrusted (the replaceUntrusted option) to build and push over it',
+    );
+  }
+  // A tag no trusted key signed counts for nothing: it is written over like a missing one.
+  const isPresent = (reference: string) => existence.get(reference)?.existence === 'present' && existence.get(reference)?.trust?.trusted !== false;
+
   const entries = resolved.map((r): PublishEntry => {
     const references = referencesOf(r);
-    const base = { name: r.image.name, fingerprint: r.fingerprint, references };
-    if (!r.image.manifest.publish) return { ...base, action: 'not published' };
-    const present = references.filter((reference) => existence.get(reference) === 'present');
+    const replaced = references.filter((reference) => untrusted.includes(reference));
+    const digests = Object.fromEntries(references.filter(isPresent).map((reference) => [reference, existence.get(reference)!.digest!]));
+    const base = { name: r.image.name, fingerprint: r.fingerprint, references, digests, ...(replaced.length > 0 ? { replaced } : {}) };
+    if (!r.image.manifest.publish) return { name: r.image.name, fingerprint: r.fingerprint, references, action: 'not published' };
+    const present = references.filter(isPresent);
     if (present.length === references.length) return { ...base, action: 'published' };
     if (present.length === 0) return { ...base, action: 'push' };
     return { ...base, action: 'copy', copy: { from: present[0]!, to: references.filter((reference) => !present.includes(reference)) } };
@@ -69,10 +93,24 @@ export async function planPublish(context: MzbuildContext, targets: Image[]): Pr
   const acquire =
     toPush.length === 0
       ? []
-      : await planResolved(context, await resolver.resolve(toPush.map((r) => r.image), config), { allowLocalBuild: true }, async (references) =>
-          new Map(references.map((reference): [string, Existence] => [reference, existence.get(reference) ?? 'unknown'])),
+      : await planResolved(
+          context,
+          await resolver.resolve(toPush.map((r) => r.image), config),
+          { allowLocalBuild: true },
+          async (references) => new Map(references.map((reference): [string, RegistryAnswer] => [reference, existence.get(reference) ?? 'unknown'])),
+          await verifier(context),
         );
   return { entries, acquire };
+}
+
+/**
+ * With trusted keys, every present image verified (at once, through the run's cache), the answer
+ * kept with it for the acquire plan; the references that are there but not trusted.
+ */
+async function checkTrust(context: MzbuildContext, existence: Map<string, Presence & { trust?: Verification }>): Promise<string[]> {
+  const verify = await verifier(context);
+  if (verify) await verifyPresent(existence, verify);
+  return [...existence].filter(([, answer]) => answer.trust?.trusted === false).map(([reference]) => reference);
 }
 
 /** The plan as `mzimage ensure --dry-run` prints it: a line per image, and how pushed images are acquired. */
@@ -86,7 +124,8 @@ export function formatPublishPlan(plan: PublishPlan): string {
         : e.action === 'push'
           ? `${e.references.join(', ')} (${how.get(e.name)!.action === 'build' ? 'built first' : how.get(e.name)!.action === 'refused' ? 'refused' : 'from the local engine'})`
           : e.references.join(', ');
-    return `${e.name.padEnd(width)}  ${e.action.padEnd(13)}  ${detail}\n`;
+    const replaced = e.replaced ? ` (replacing untrusted ${e.replaced.join(', ')})` : '';
+    return `${e.name.padEnd(width)}  ${e.action.padEnd(13)}  ${detail}${replaced}\n`;
   });
   return lines.join('');
 }

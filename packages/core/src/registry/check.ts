@@ -9,6 +9,12 @@ import type { HttpRequest } from './transport';
 /** What a registry says of an image: there, not there, or nothing to be relied on. */
 export type Existence = 'present' | 'absent' | 'unknown';
 
+/** An existence answer with, for a present image, the digest its HEAD named (Docker-Content-Digest), if the registry sent one. */
+export interface Presence {
+  existence: Existence;
+  digest?: string;
+}
+
 /**
  * Checks every reference with `HEAD /v2/<name>/manifests/<tag or digest>`: 200 is 'present',
  * 404 'absent', anything else 'unknown' once retries and authentication are exhausted, and
@@ -20,6 +26,20 @@ export async function checkExistence(
   references: string[],
   warn: (registry: string, message: string) => void,
 ): Promise<Map<string, Existence>> {
+  const answers = await checkPresence(session, references, warn);
+  return new Map([...answers].map(([reference, answer]) => [reference, answer.existence]));
+}
+
+/**
+ * The existence check, with each present image's manifest digest from the same HEAD's
+ * Docker-Content-Digest: what a caller verifying signatures, or pulling by digest, needs, at no
+ * further request.
+ */
+export async function checkPresence(
+  session: RegistrySession,
+  references: string[],
+  warn: (registry: string, message: string) => void,
+): Promise<Map<string, Presence>> {
   // Parse them all before any request: a malformed one is the caller's to fix, and says so.
   const keys = new Map<string, string>();
   const unique = new Map<string, ImageReference>();
@@ -30,7 +50,7 @@ export async function checkExistence(
     unique.set(key, parsed);
   }
 
-  const answers = new Map<string, Existence>();
+  const answers = new Map<string, Presence>();
   const failures = new Map<string, string>();
   // One ping per registry and batch: a registry that is down is found so once, not per image.
   const pings = new Map<string, Promise<void>>();
@@ -39,7 +59,7 @@ export async function checkExistence(
       try {
         answers.set(key, await check(session, ref, pings));
       } catch (error) {
-        answers.set(key, 'unknown');
+        answers.set(key, { existence: 'unknown' });
         if (!failures.has(ref.registry)) failures.set(ref.registry, summary(error));
       }
     }),
@@ -49,7 +69,7 @@ export async function checkExistence(
   return new Map(references.map((reference) => [reference, answers.get(keys.get(reference)!)!]));
 }
 
-async function check(session: RegistrySession, ref: ImageReference, pings: Map<string, Promise<void>>): Promise<Existence> {
+async function check(session: RegistrySession, ref: ImageReference, pings: Map<string, Promise<void>>): Promise<Presence> {
   let ping = pings.get(ref.registry);
   if (!ping) pings.set(ref.registry, (ping = session.ready(ref.registry)));
   await ping;
@@ -59,16 +79,23 @@ async function check(session: RegistrySession, ref: ImageReference, pings: Map<s
   const response = await session.send(ref, pullScope(ref), req, { redirects: false });
   const fields = { status: response.status };
   switch (response.status) {
-    case 200:
-      return 'present';
+    case 200: {
+      const digest = header(response.headers, 'docker-content-digest');
+      return digest && /^sha256:[0-9a-f]{64}$/.test(digest) ? { existence: 'present', digest } : { existence: 'present' };
+    }
     case 404:
-      return 'absent';
+      return { existence: 'absent' };
     case 401:
     case 403:
       throw session.error(ref.registry, `refused access to ${ref.repository} (${response.status}, ${await session.describeCredentials(ref.registry)})`, fields);
     default:
       throw session.error(ref.registry, `answered ${response.status} for ${formatReference(ref)}`, fields);
   }
+}
+
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** What one warning says of a registry for all of its images: what went wrong, not with which request. */

@@ -3,7 +3,7 @@ import type { PublicKey, SigningKey } from '../signing/keys';
 import type { VerifiedCache } from '../signing/verified-cache';
 import type { Verification } from '../signing/verify';
 import { BlobTransfers } from './blob-transfer';
-import { checkExistence, type Existence } from './check';
+import { checkExistence, checkPresence, type Existence, type Presence } from './check';
 import { copyImage, type CopyContext } from './copy';
 import { createIndex, type IndexSource } from './index-builder';
 import { getManifest, manifestExists, putManifest } from './manifest-requests';
@@ -14,7 +14,7 @@ import { RegistrySession } from './session';
 import { readSignatures, signImage, verifyImage, type SignOptions, type SignOutcome, type StoredSignatures } from './signatures';
 import { Transport } from './transport';
 
-export type { Existence } from './check';
+export type { Existence, Presence } from './check';
 export type { SignOptions, SignOutcome, StoredSignatures } from './signatures';
 
 export interface RegistryClientOptions {
@@ -73,6 +73,14 @@ export class RegistryClient {
    */
   checkExistence(references: string[]): Promise<Map<string, Existence>> {
     return checkExistence(this.session, references, (registry, message) => this.warnOnce(registry, message));
+  }
+
+  /**
+   * The same check, with each present image's digest from its HEAD's Docker-Content-Digest (no
+   * further request): what verifying a signature, or pulling by digest, needs.
+   */
+  checkPresence(references: string[]): Promise<Map<string, Presence>> {
+    return checkPresence(this.session, references, (registry, message) => this.warnOnce(registry, message));
   }
 
   /**

@@ -2,7 +2,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { UserError } from '../errors';
 import { COSIGN_PRIVATE_KEY, encryptKey } from './encrypted-key';
 import { publicKeyOf, type SigningKey } from './keys';
@@ -27,13 +27,14 @@ export async function generateKeyPair(password: string): Promise<GeneratedKeyPai
 }
 
 /**
- * Writes a new key pair into `dir` as `cosign.key` (readable by its owner alone) and `cosign.pub`.
+ * Writes a new key pair into `dir` as `cosign.key` (readable by its owner alone) and `cosign.pub`
+ * (or `<name>.key` and `<name>.pub`, `name` a path relative to `dir`, as `mzimage keygen --output`).
  * Files that are there already are left alone, and it is a UserError: a key overwritten is every
  * signature made with it lost.
  */
-export async function writeKeyPair(dir: string, password: string): Promise<GeneratedKeyPair & { privatePath: string; publicPath: string }> {
-  const privatePath = join(dir, 'cosign.key');
-  const publicPath = join(dir, 'cosign.pub');
+export async function writeKeyPair(dir: string, password: string, name = 'cosign'): Promise<GeneratedKeyPair & { privatePath: string; publicPath: string }> {
+  const privatePath = resolve(dir, `${name}.key`);
+  const publicPath = resolve(dir, `${name}.pub`);
   // Both checked first, so that a pair is not left half written beside an old half.
   for (const path of [privatePath, publicPath]) if (existsSync(path)) throw exists(path);
   const pair = await generateKeyPair(password);

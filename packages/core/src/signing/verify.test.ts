@@ -87,7 +87,9 @@ describe('verifySignatures', () => {
   it('takes a signature only in the one base64 text that encodes it', () => {
     const good = signed(trusted, ref);
     const text = good.descriptor.annotations!['dev.cosignproject.cosign/signature']!;
-    for (const variant of [text.replace(/=+$/, ''), ` ${text}`, `${text}\n`, text.slice(0, 40) + '*' + text.slice(40)]) {
+    // A signature whose base64 needs no padding has no unpadded variant: only real variants are tried.
+    const variants = [text.replace(/=+$/, ''), ` ${text}`, `${text}\n`, text.slice(0, 40) + '*' + text.slice(40)].filter((v) => v !== text);
+    for (const variant of variants) {
       const annotations = { 'dev.cosignproject.cosign/signature': variant };
       expect(verifyFor(ref, [{ ...good, descriptor: { ...good.descriptor, annotations } }]).trusted).toBe(false);
     }

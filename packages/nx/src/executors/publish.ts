@@ -8,6 +8,8 @@ export interface PublishOptions extends ImageTaskOptions {
   tag?: string;
   /** Move a version tag that exists. */
   force?: boolean;
+  /** With trusted keys: build and push over fingerprint tags no trusted key signed, instead of failing. */
+  replaceUntrusted?: boolean;
 }
 
 /**
@@ -16,8 +18,10 @@ export interface PublishOptions extends ImageTaskOptions {
  * a build and a push for the rest. Then, for the tasks given a `tag`, the multi-arch index under
  * it; a task's image whose publishing failed gets no index, and fails.
  */
-const publish: ImageWork<PublishOptions> = async ({ mzbuild, targets, optionsOf, onLine }) => {
-  const outcomes = await ensurePublished(mzbuild, targets, { onLine });
+const publish: ImageWork<PublishOptions> = async ({ mzbuild, targets, optionsOf, onLine, tasks }) => {
+  // One plan for the batch: a task that asks to replace untrusted tags asks it for the run (what it builds on included).
+  const replaceUntrusted = tasks.some((task) => task.replaceUntrusted === true);
+  const outcomes = await ensurePublished(mzbuild, targets, { onLine, replaceUntrusted });
   const failed = new Set(outcomes.filter((o) => o.result === 'failed' || o.result === 'skipped').map((o) => o.name));
   const indexes = await writeIndexes(mzbuild, tagGroups(targets, optionsOf), failed);
   const results: PublishOutcome[] = outcomes.map((o) => {
