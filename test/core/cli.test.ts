@@ -94,8 +94,28 @@ it('prints fingerprints and references as JSON', () => {
   expect(json[0].reference).toBe(`mzbuild/base:mzbuild-${json[0].fingerprint}`);
 });
 
-it('warns about unknown manifest keys on stderr, with the line', () => {
-  expect(run(['list']).stderr).toContain('images/base/mzbuild.yml:3:1: warning: unknown key "unknown-key" is ignored');
+it('warns about unknown manifest keys on stderr, with the line, once per change of the manifest; list --check always', () => {
+  const warning = 'images/base/mzbuild.yml:3:1: warning: unknown key "unknown-key" is ignored';
+  const cache = { MZBUILD_CACHE_DIR: mkdtempSync(join(tmpdir(), 'mzbuild-said-')) };
+  expect(run(['list'], repo.root, cache).stderr).toContain(warning);
+  expect(run(['fingerprint', '--all'], repo.root, cache).stderr).not.toContain('warning');
+  expect(run(['list'], repo.root, cache).stderr).not.toContain('warning');
+
+  const checked = run(['list', '--check'], repo.root, cache);
+  expect(checked.stderr).toContain(warning);
+  expect(checked.stdout).toContain('base');
+  expect(checked.status).toBe(1);
+
+  // The manifest changes (a line added above the key): said again, at its new line.
+  const manifest = readFileSync(repo.path('images/base/mzbuild.yml'), 'utf8');
+  try {
+    writeFileSync(repo.path('images/base/mzbuild.yml'), `# a comment\n${manifest}`);
+    expect(run(['list'], repo.root, cache).stderr).toContain('images/base/mzbuild.yml:4:1: warning: unknown key "unknown-key"');
+    expect(run(['list'], repo.root, cache).stderr).not.toContain('warning');
+  } finally {
+    writeFileSync(repo.path('images/base/mzbuild.yml'), manifest);
+  }
+  expect(run(['list', '--check'], join(repo.root, 'images'), { MZBUILD_CACHE_DIR: mkdtempSync(join(tmpdir(), 'mzbuild-said-')) }).status).toBe(1);
 });
 
 it('exits 1 with `unknown image: X` and no stack trace', () => {

@@ -116,3 +116,21 @@ it('fails `nx show projects` with the file and line of a broken manifest', () =>
     ws.write({ 'images/other/mzbuild.yml': original });
   }
 });
+
+it('says a manifest warning once per change of the manifest, not on every nx command', () => {
+  const manifest = ws.path('images/other/mzbuild.yml');
+  const original = readFileSync(manifest, 'utf8');
+  const warning = /images\/other\/mzbuild\.yml:2:1: warning: unknown key "split_debuginfo" is ignored/;
+  try {
+    ws.write({ 'images/other/mzbuild.yml': `${original}split_debuginfo: packed\n` });
+    const first = ws.nx(['show', 'projects']);
+    expect(first.stdout + first.stderr).toMatch(warning);
+    const second = ws.nx(['show', 'projects']);
+    expect(second.status).toBe(0);
+    expect(second.stdout + second.stderr).not.toMatch(/warning/);
+    // mzimage list --check says it whenever asked, whoever said it before.
+    expect(mzimage(ws.root, ['list', '--check'], { MZBUILD_CACHE_DIR: ws.path('.nx/mzbuild-cache') }).stderr).toMatch(warning);
+  } finally {
+    ws.write({ 'images/other/mzbuild.yml': original });
+  }
+});

@@ -9,3 +9,4 @@ export { FileStats } from './file-stats';
 export { imageInputRules, type InputRules } from './input-rules';
 export { ModelCache } from './model-cache';
 export { isImageManifest, loadImageGraph, type ImageGraph } from './repository';
+export { SaidWarnings } from './said-warnings';

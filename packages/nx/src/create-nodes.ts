@@ -22,7 +22,7 @@ export const createNodes: CreateNodes<MzbuildPluginOptions> = [
   async (manifestFiles, options, context): Promise<CreateNodesResultArray> => {
     const workspaceRoot = context.workspaceRoot;
     const gitRoot = nearestRepositoryRoot(workspaceRoot) ?? workspaceRoot;
-    const { infer, loadModel, modelKey, saveModel } = require('./infer') as typeof import('./infer');
+    const { freshWarnings, infer, loadModel, modelKey, saveModel } = require('./infer') as typeof import('./infer');
     const model = loadModel(manifestFiles, workspaceRoot, gitRoot);
     let inference: Inference | undefined;
     try {
@@ -35,9 +35,12 @@ export const createNodes: CreateNodes<MzbuildPluginOptions> = [
     } finally {
       saveModel(model);
     }
-    if (inference.warnings.length > 0) {
+    // Said once per change of the manifest they are about (mzimage remembers the same), not on
+    // every Nx command: `mzimage list --check` says them all.
+    const warnings = inference.warnings.length > 0 ? freshWarnings(inference.warnings, gitRoot) : [];
+    if (warnings.length > 0) {
       const { logger } = require('@nx/devkit') as typeof import('@nx/devkit');
-      for (const warning of inference.warnings) logger.warn(`${PLUGIN_NAME}: ${warning}`);
+      for (const warning of warnings) logger.warn(`${PLUGIN_NAME}: ${warning}`);
     }
     await refuseNameClashes(inference, workspaceRoot);
     return inference.results;

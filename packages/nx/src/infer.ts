@@ -1,5 +1,5 @@
 /** The image model the plugin infers projects from, read through core's model cache, and the projects made from it. */
-import { cratesOfStep, FileStats, imageInputRules, isImageManifest, isUserError, loadImageGraph, ModelCache, type ImageGraph, type InputRules } from '@mzbuild/core/inference';
+import { cratesOfStep, FileStats, imageInputRules, isImageManifest, isUserError, loadImageGraph, ModelCache, SaidWarnings, type ImageGraph, type InputRules } from '@mzbuild/core/inference';
 import type { CreateNodesResultArray } from '@nx/devkit';
 import { createHash } from 'node:crypto';
 import { join, relative } from 'node:path';
@@ -87,4 +87,12 @@ function checkedOptions(cache: ModelCache, rawOptions: unknown, versions: string
   const options = normalizeOptions(rawOptions);
   cache.rememberMemo(key, options);
   return options;
+}
+
+/** The warnings not said since their manifests last changed, by this plugin or by mzimage; they count as said now. */
+export function freshWarnings(warnings: readonly string[], gitRoot: string): string[] {
+  const said = SaidWarnings.forRepository(gitRoot, process.env);
+  const fresh = said.fresh(warnings);
+  said.save();
+  return fresh;
 }

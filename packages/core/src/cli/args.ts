@@ -9,7 +9,8 @@ Content-addressed Docker images, fingerprint-compatible with Materialize's mzbui
 Works from any directory of a git repository that holds mzbuild.yml files.
 
 commands:
-  list                         every image, in repository order
+  list [--check]               every image, in repository order; --check: every warning about the
+                               manifests, each time, and exit 1 if there is one
   fingerprint IMAGE…|--all     the fingerprint (NAME<TAB>FINGERPRINT for several images)
   spec IMAGE…|--all            the full image reference, <registry>/<prefix><name>:mzbuild-<fingerprint>
   describe IMAGE [--transitive] fingerprint, input files and dependencies
@@ -63,6 +64,8 @@ export interface Invocation {
   force: boolean;
   /** ensure and publish-multiarch: plan and print, write nothing. */
   dryRun: boolean;
+  /** list: every warning, each time, and exit 1 if there is one. */
+  check: boolean;
   /** For publish-multiarch: the tag to put the indexes under. */
   tag?: string;
   /** ensure: build and push over tags no trusted key signed. */
@@ -121,6 +124,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
         'no-pull': { type: 'boolean' },
         force: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
+        check: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -158,6 +162,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
     pull: !values['no-pull'],
     force: values.force ?? false,
     dryRun: values['dry-run'] ?? false,
+    check: values.check ?? false,
     ...(tag === undefined ? {} : { tag }),
     replaceUntrusted: values['replace-untrusted'] ?? false,
     ...(values.output === undefined ? {} : { output: values.output }),
@@ -168,11 +173,12 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
   return invocation;
 }
 
-function checkImageArguments({ command, images, all, tag, dryRun, replaceUntrusted, output }: Invocation): void {
+function checkImageArguments({ command, images, all, tag, dryRun, check, replaceUntrusted, output }: Invocation): void {
   if (command === 'publish-multiarch' && tag === undefined) throw new UsageError('publish-multiarch needs a tag, then image names or --all');
   if (replaceUntrusted && command !== 'ensure') throw new UsageError('--replace-untrusted is for ensure');
   if (output !== undefined && command !== 'keygen') throw new UsageError('--output is for keygen');
   if (dryRun && command !== 'ensure' && command !== 'publish-multiarch') throw new UsageError('--dry-run is for ensure and publish-multiarch');
+  if (check && command !== 'list') throw new UsageError('--check is for list');
   if (command === 'list' || command === 'keygen') {
     if (images.length > 0 || all) throw new UsageError(`${command} takes no image names`);
   } else if (command === 'describe') {

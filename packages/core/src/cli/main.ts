@@ -1,6 +1,7 @@
 /** The `mzimage` command: parses the arguments, runs the command, and turns errors into exit codes. */
 import { loadContext } from '../context';
 import { isUserError } from '../errors';
+import { SaidWarnings } from '../said-warnings';
 import { timings } from '../timings';
 import { parseInvocation, USAGE, UsageError } from './args';
 import { runCommand } from './commands';
@@ -46,7 +47,16 @@ async function run(argv: string[], cwd: string): Promise<number> {
     }
     const warn = (message: string) => process.stderr.write(`mzimage: warning: ${message}\n`);
     const context = await loadContext({ cwd, flags: invocation.flags, warn, hashingThread: true, persistentCache: true });
-    for (const warning of context.repository.warnings) process.stderr.write(`mzimage: ${warning}\n`);
+    // A warning that every run repeats teaches users to ignore warnings: each is said once per
+    // change of its manifest, and `list --check` says them all.
+    const said = SaidWarnings.forRepository(context.repository.root, context.env);
+    const warnings = invocation.check ? context.repository.warnings : said.fresh(context.repository.warnings);
+    for (const warning of warnings) process.stderr.write(`mzimage: ${warning}\n`);
+    said.save();
+    if (invocation.check && warnings.length > 0) {
+      process.stdout.write(await runCommand(context, invocation));
+      return 1;
+    }
     if (IMAGE_COMMANDS.has(invocation.command)) {
       // The registry client and the builders: loaded (and, in the bundle, read) only for these commands.
       const { runImageCommand } = timings.time('module load', () => require('./acquire') as typeof import('./acquire'));
