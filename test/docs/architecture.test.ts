@@ -14,7 +14,7 @@ const ROOMS: string[][] = [
   ['errors', 'text', 'paths', 'base32', 'semaphore', 'pathspec', 'atomic-file', 'timings', 'buffered-hash'],
   ['process'],
   ['config', 'config-schema'],
-  ['file-hash', 'file-stats', 'hash-cache', 'model-cache'],
+  ['file-hash', 'file-stats', 'hash-cache', 'model-cache', 'said-warnings'],
   ['git'],
   ['manifest'],
   ['dockerfile'],

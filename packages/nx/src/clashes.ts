@@ -7,14 +7,18 @@ import { globWorkspace } from './workspace-files';
  * Names that other projects of the workspace declare, by project root: `project.json` files, and
  * `package.json` files of the package manager's workspaces. An image project with one of these
  * names would make Nx fail with a message that cannot name the plugin's `projectName` option, so
- * the plugin checks first. Nx's own file index answers the glob; nothing walks the disk.
+ * the plugin checks first. `files` are the workspace's project.json and package.json files where
+ * the caller has them from Nx; otherwise Nx's own file index answers a glob. Nothing walks the disk.
  */
-export async function declaredProjectNames(workspaceRoot: string): Promise<Map<string, string>> {
+export async function declaredProjectNames(workspaceRoot: string, files?: readonly string[]): Promise<Map<string, string>> {
   const workspaces = packageWorkspaces(workspaceRoot);
   const patterns = workspaces.length > 0 ? ['**/project.json', '**/package.json'] : ['**/project.json'];
+  const candidates = files
+    ? files.filter((file) => /(^|\/)project\.json$/.test(file) || (workspaces.length > 0 && /(^|\/)package\.json$/.test(file)))
+    : await globWorkspace(workspaceRoot, patterns);
   const names = new Map<string, string>();
   const minimatch = workspaces.length > 0 ? (require('minimatch') as typeof import('minimatch')).minimatch : undefined;
-  for (const file of await globWorkspace(workspaceRoot, patterns)) {
+  for (const file of candidates) {
     const root = dirname(file);
     if (file.endsWith('package.json') && !workspaces.some((pattern) => minimatch!(root, pattern))) continue;
     const name = readName(join(workspaceRoot, file));

@@ -114,6 +114,17 @@ describe('a project name that another project has', () => {
     expect((await projects())['images/app']!.name).toBe('app');
   });
 
+  it('takes the project.json and package.json files that Nx gives with the manifests, and globs where nx.json scopes the plugin', async () => {
+    expect(require('minimatch').minimatch('crates/app/project.json', createNodes[0])).toBe(true);
+    expect(require('minimatch').minimatch('package.json', createNodes[0])).toBe(true);
+    // Ignored, so that Nx's index (what a glob asks) does not list it: only the list given names it.
+    write({ 'crates/app/project.json': '{}', 'tools/x/project.json': JSON.stringify({ name: 'base' }), '.gitignore': 'tools/\n' });
+    const given = [...MANIFESTS, 'crates/app/project.json', 'tools/x/project.json'];
+    await expect(createNodes[1](given, {}, context())).rejects.toThrow('the project at tools/x has that name');
+    const scoped = { ...context(), nxJsonConfiguration: { plugins: [{ plugin: '@mzbuild/nx', include: ['images/**'] }] } };
+    await expect(createNodes[1](given, {}, scoped)).resolves.toBeDefined();
+  });
+
   it('counts package.json files only inside the package manager workspaces', async () => {
     write({ 'crates/app/project.json': '{}', 'tools/app/package.json': JSON.stringify({ name: 'app' }) });
     await expect(projects()).resolves.toBeDefined();

@@ -1,23 +1,38 @@
-/** Which crates a binary or example is built from: the crate defining it and what it reaches through path dependencies. */
+/** Which crates a cargo-build step compiles: the crate defining each binary or example, and its closure. */
 import { UserError } from '../errors';
 import type { CargoBuild } from '../manifest';
 import type { CargoWorkspace, Crate } from './workspace';
 
 /** The one member crate that defines binary (or example) `target`. */
 export function crateDefining(workspace: CargoWorkspace, kind: 'bin' | 'example', target: string, manifest: string): Crate {
-  let found: Crate | undefined;
-  for (const crate of workspace.members.values()) {
-    const targets = kind === 'bin' ? crate.bins : crate.examples;
-    if (!targets.includes(target)) continue;
-    if (found) {
-      throw new UserError(
-        `${manifest}: ${kind} ${target} appears more than once in cargo workspace (crates ${found.dir} and ${crate.dir})`,
-      );
-    }
-    found = crate;
-  }
+  const [found, other] = definers(workspace, kind).get(target) ?? [];
   if (!found) throw new UserError(`${manifest}: ${kind} ${target} does not exist in cargo workspace`);
+  if (other) {
+    throw new UserError(`${manifest}: ${kind} ${target} appears more than once in cargo workspace (crates ${found.dir} and ${other.dir})`);
+  }
   return found;
+}
+
+const definersByWorkspace = new WeakMap<CargoWorkspace, Record<'bin' | 'example', Map<string, Crate[]>>>();
+
+/** Per binary (or example) name, the members that define it, in member order: built once per workspace. */
+function definers(workspace: CargoWorkspace, kind: 'bin' | 'example'): Map<string, Crate[]> {
+  let index = definersByWorkspace.get(workspace);
+  if (!index) {
+    index = { bin: new Map(), example: new Map() };
+    for (const crate of workspace.members.values()) {
+      for (const [key, targets] of [['bin', crate.bins], ['example', crate.examples]] as const) {
+        // A crate that names a target twice defines it once, as `includes` found it.
+        for (const target of new Set(targets)) {
+          const list = index[key].get(target);
+          if (list) list.push(crate);
+          else index[key].set(target, [crate]);
+        }
+      }
+    }
+    definersByWorkspace.set(workspace, index);
+  }
+  return index[kind];
 }
 
 /**
