@@ -3,6 +3,7 @@
  * inference loads to make projects — the image model through its caches and what a fingerprint
  * reads — without the registry client, the builders or the parsers, which load only when needed.
  */
+export { writeFileAtomic } from './atomic-file';
 export { cratesOfStep } from './cargo/closure';
 export { isUserError } from './errors';
 export { FileStats } from './file-stats';

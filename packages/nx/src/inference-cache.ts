@@ -1,6 +1,7 @@
 /** createNodes' answer, kept in Nx's workspace data, keyed by a digest of the image model it was made from. */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '@mzbuild/core/inference';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Inference } from './infer';
 
@@ -36,9 +37,7 @@ export function readCachedInference(workspaceRoot: string, options: unknown, key
 export function writeCachedInference(workspaceRoot: string, options: unknown, key: string, inference: Inference): void {
   const file = cacheFile(workspaceRoot, options);
   try {
-    mkdirSync(join(file, '..'), { recursive: true });
-    writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify({ key, inference }));
-    renameSync(`${file}.${process.pid}.tmp`, file);
+    writeFileAtomic(file, JSON.stringify({ key, inference }));
   } catch {
     // Only speed is lost.
   }
