@@ -71,6 +71,9 @@ async function bundle(entry, outfile) {
     sourcemap: true,
     logLevel: 'warning',
     metafile: true,
+    // tweetnacl (nacl/secretbox of cosign's key files) is required from node_modules when a key is
+    // read: bundled, its 70 KB would be read by every run, signing or not.
+    external: ['tweetnacl'],
     plugins: [splitPlugin(entry)],
   });
   if (outfile === 'mzimage.js') {
