@@ -70,23 +70,23 @@ export async function loadContext(options: ContextOptions): Promise<MzbuildConte
   const pluginOptions = options.pluginOptions ?? readPluginOptions(options.cwd, root, modelCache);
   // The configuration may ask git for the origin remote: that runs beside the listing too.
   const config = resolveConfig({ flags: options.flags, env, pluginOptions, cwd: options.cwd, root, originUrl: () => originUrl(root) });
-  config.catch(() => {}); // awaited below, likewise
   const cache = options.persistentCache ? timings.time('caches', () => HashCache.forRepository(root, env)) : undefined;
   // A thread takes ~40 ms to start: where nothing is cached yet (a first run, with every input to
   // read), start it now, so that it is ready by the time the inputs are known.
   const hashingThread = options.hashingThread && !cache?.size ? startHashWorker() : options.hashingThread;
   // The files the last run hashed are most likely this run's inputs: stat them while git works.
   const whileListing = cache && ((done: Promise<unknown>) => timings.timeAsync('stat', () => statWhile(stats, cache.paths(), done)));
-  const repository = await loadRepository(root, { cache: modelCache, stats, listing, whileListing });
+  // Awaited together, as before: a configuration error is reported before a repository's.
+  const [repository, resolved] = await Promise.all([loadRepository(root, { cache: modelCache, stats, listing, whileListing }), config]);
   const resolver = new Resolver(repository, { cache, hashingThread, modelCache: options.persistentCache ? modelCache : undefined, stats });
   const warn = options.warn ?? (() => undefined);
   let client: RegistryClient | undefined;
   let verified: VerifiedCache | undefined;
-  const trusted = lazy(async () => (await Promise.all((await config).trustedKeys.map((path) => readPublicKeys({ path })))).flat());
+  const trusted = lazy(async () => (await Promise.all(resolved.trustedKeys.map((path) => readPublicKeys({ path })))).flat());
   const signing = lazy(() => signingKeyOf(env));
   return {
     repository,
-    config: await config,
+    config: resolved,
     resolver,
     trustedKeys: trusted,
     signingKey: signing,
