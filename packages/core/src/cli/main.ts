@@ -49,10 +49,9 @@ async function run(argv: string[], cwd: string): Promise<number> {
     const context = await loadContext({ cwd, flags: invocation.flags, warn, hashingThread: true, persistentCache: true });
     // A warning that every run repeats teaches users to ignore warnings: each is said once per
     // change of its manifest, and `list --check` says them all.
-    const said = SaidWarnings.forRepository(context.repository.root, context.env);
-    const warnings = invocation.check ? context.repository.warnings : said.fresh(context.repository.warnings);
+    const all = context.repository.warnings;
+    const warnings = invocation.check || all.length === 0 ? all : freshWarnings(context, all);
     for (const warning of warnings) process.stderr.write(`mzimage: ${warning}\n`);
-    said.save();
     if (invocation.check && warnings.length > 0) {
       process.stdout.write(await runCommand(context, invocation));
       return 1;
@@ -80,6 +79,14 @@ async function run(argv: string[], cwd: string): Promise<number> {
     }
     return 1;
   }
+}
+
+/** The warnings not said since their manifests changed; they count as said now. The store is read only when there are warnings. */
+function freshWarnings(context: { repository: { root: string }; env: NodeJS.ProcessEnv }, warnings: string[]): string[] {
+  const said = SaidWarnings.forRepository(context.repository.root, context.env);
+  const fresh = said.fresh(warnings);
+  said.save();
+  return fresh;
 }
 
 let watching = false;
