@@ -8,7 +8,7 @@ beforeEach(() => {
 });
 afterEach(() => repo.dispose());
 
-const load = () => loadContext({ cwd: repo.root, env: {}, pluginOptions: {} });
+const load = (env: NodeJS.ProcessEnv = {}) => loadContext({ cwd: repo.root, env, pluginOptions: {} });
 
 describe('the image graph', () => {
   it('orders images as mzbuild does: targets by name, dependencies first, depth-first in name order', async () => {
@@ -69,10 +69,12 @@ describe('the image graph', () => {
   });
 });
 
+const MZBUILD = { MZBUILD_COMPAT: 'mzbuild' };
+
 describe('Cargo errors', () => {
   const rust = (bin: string) => image('img', 'img', 'FROM scratch\n', `pre-image:\n  - type: cargo-build\n    bin: ${bin}\n`);
-  const fingerprintAll = async () => {
-    const { repository, resolver, config } = await load();
+  const fingerprintAll = async (env: NodeJS.ProcessEnv = {}) => {
+    const { repository, resolver, config } = await load(env);
     return resolver.resolve(repository.images, config);
   };
 
@@ -91,9 +93,27 @@ describe('Cargo errors', () => {
     expect(await errorOf(fingerprintAll())).toBe('img/mzbuild.yml: bin dup appears more than once in cargo workspace (crates a and b)');
   });
 
-  it('names a path dependency that is not a member', async () => {
+  it('names a path dependency that is not a member (mzbuild mode)', async () => {
     repo.write({ ...cargoWorkspace(['a']), ...crate('a', 'a', '[dependencies]\nb = { path = "../b" }\n', { 'src/main.rs': '' }), ...rust('a') });
-    expect(await errorOf(fingerprintAll())).toMatch(/^a\/Cargo.toml: path dependency b is not a member of the Cargo workspace/);
+    expect(await errorOf(fingerprintAll(MZBUILD))).toMatch(/^a\/Cargo.toml: path dependency b is not a member of the Cargo workspace/);
+  });
+
+  it('names a path dependency without a Cargo.toml (correct mode)', async () => {
+    repo.write({ ...cargoWorkspace(['a']), ...crate('a', 'a', '[dependencies]\nb = { path = "../b" }\n', { 'src/main.rs': '' }), ...rust('a') });
+    expect(await errorOf(fingerprintAll())).toBe('a/Cargo.toml: path dependency b: b has no Cargo.toml; cargo cannot load it either');
+  });
+
+  it('names a path dependency outside the repository, only for the images that take it (correct mode)', async () => {
+    repo.write({
+      ...cargoWorkspace(['a', 'b']),
+      ...crate('a', 'a', '[dependencies]\nfar = { path = "../../far" }\n', { 'src/main.rs': '' }),
+      ...crate('b', 'b', '', { 'src/main.rs': '' }),
+      ...rust('a'),
+      ...image('other', 'other', 'FROM scratch\n', 'pre-image:\n  - type: cargo-build\n    bin: b\n'),
+    });
+    const { repository, resolver, config } = await load();
+    await expect(resolver.resolve([repository.byName.get('other')!], config)).resolves.toHaveLength(1);
+    expect(await errorOf(fingerprintAll())).toMatch(/^a\/Cargo.toml: path dependency \.\.\/far is outside the repository, so its files cannot be fingerprinted/);
   });
 
   it('reports invalid TOML with its line', async () => {
@@ -101,9 +121,14 @@ describe('Cargo errors', () => {
     expect(await errorOf(fingerprintAll())).toMatch(/^Cargo.toml:\d+:\d+: invalid TOML/);
   });
 
-  it('refuses glob members, which mzbuild would not expand', async () => {
+  it('refuses glob members in mzbuild mode, which mzbuild would not expand', async () => {
     repo.write({ ...cargoWorkspace(['crates/*']), ...rust('a') });
-    expect(await errorOf(fingerprintAll())).toMatch(/workspace member "crates\/\*" is not a plain directory/);
+    expect(await errorOf(fingerprintAll(MZBUILD))).toMatch(/workspace member "crates\/\*" is not a plain directory/);
+  });
+
+  it('names a directory a member glob matches that holds no Cargo.toml (correct mode), as cargo does', async () => {
+    repo.write({ ...cargoWorkspace(['crates/*']), ...crate('crates/a', 'a', '', { 'src/main.rs': '' }), 'crates/notes/x.md': '', 'crates/README.md': '', ...rust('a') });
+    expect(await errorOf(fingerprintAll())).toBe('workspace member crates/notes (from "crates/*"): crates/notes has no Cargo.toml; cargo cannot load it either');
   });
 
   it('reports a missing root Cargo.toml', async () => {

@@ -1,6 +1,8 @@
 import { FileHasher } from '../../packages/core/src';
 import { cargoWorkspace, crate, GitRepo, image } from '../support/git-repo';
-import { fingerprints, inputsOf } from '../support/resolve';
+import { fingerprints, fingerprints as fingerprintsIn, inputsOf, inputsOf as inputsIn } from '../support/resolve';
+
+const MZBUILD = { compat: 'mzbuild' } as const;
 import { createHash } from 'node:crypto';
 
 let repo: GitRepo;
@@ -90,7 +92,9 @@ describe('file records', () => {
   });
 });
 
-describe('Cargo inputs', () => {
+describe('Cargo inputs in mzbuild mode', () => {
+  const inputsOf = (root: string, name: string) => inputsIn(root, name, MZBUILD);
+  const fingerprints = (root: string) => fingerprintsIn(root, MZBUILD);
   function rustRepo(): GitRepo {
     const r = new GitRepo();
     r.write({

@@ -12,7 +12,7 @@ import { errorOf } from '../support/resolve';
  * alpha: a bin, an example, a `loud` feature and a build script writing into OUT_DIR;
  * beta: a bin with a `shout` feature. Image one takes alpha, image two beta (strip: false).
  */
-const OPTIMIZED: FingerprintConfig = { profile: 'optimized', arch: 'x86_64', coverage: false, sanitizer: 'none' };
+const OPTIMIZED: FingerprintConfig = { profile: 'optimized', arch: 'x86_64', coverage: false, sanitizer: 'none', compat: 'mzbuild' };
 const TRIPLE = 'x86_64-unknown-linux-gnu';
 
 const BUILD_RS = `

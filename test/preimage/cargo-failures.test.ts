@@ -13,7 +13,7 @@ import { errorOf } from '../support/resolve';
  * does what the test says for that run: fail with some output, or "build" by copying /bin/true
  * where cargo would put the binary and printing cargo's JSON message for it.
  */
-const DEV: FingerprintConfig = { profile: 'dev', arch: 'x86_64', coverage: false, sanitizer: 'none' };
+const DEV: FingerprintConfig = { profile: 'dev', arch: 'x86_64', coverage: false, sanitizer: 'none', compat: 'mzbuild' };
 
 let repo: GitRepo;
 let tools: ToolDir;
@@ -202,7 +202,7 @@ describe('the cargo command', () => {
 
   it('refuses sanitizer builds before running cargo', async () => {
     fakeCargo([{}]);
-    expect(await errorOf(runCargoBuilds(request(), options({ config: { ...DEV, sanitizer: 'address' } })))).toMatch(
+    expect(await errorOf(runCargoBuilds(request(), options({ config: { ...DEV, sanitizer: 'address', compat: 'mzbuild' } })))).toMatch(
       /^sanitizer builds \(address\) are not supported/,
     );
     expect(tools.log('cargo')).toEqual([]);

@@ -33,7 +33,7 @@ async function copy(step: Copy, imageDir = 'img') {
   const files = await listVisibleFiles(repo.root);
   return runCopy(imageDir, step, {
     root: repo.root,
-    config: { profile: 'dev', arch: 'x86_64', coverage: false, sanitizer: 'none' },
+    config: { profile: 'dev', arch: 'x86_64', coverage: false, sanitizer: 'none', compat: 'mzbuild' },
     files,
     onOutput: (line) => output.push(line),
   });

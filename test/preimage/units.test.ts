@@ -9,7 +9,7 @@ import type { FingerprintConfig } from '../../packages/core/src/config';
 import { UserError } from '../../packages/core/src/errors';
 import { cargoStep } from '../support/build-tools';
 
-const CONFIG: FingerprintConfig = { profile: 'optimized', arch: 'x86_64', coverage: false, sanitizer: 'none' };
+const CONFIG: FingerprintConfig = { profile: 'optimized', arch: 'x86_64', coverage: false, sanitizer: 'none', compat: 'mzbuild' };
 
 describe('packageNameOf', () => {
   it.each([
@@ -200,13 +200,22 @@ describe('planCargoBuild', () => {
     examples,
     pathDependencies: [],
     pathDevDependencies: [],
+    dependencyPaths: [],
+    devDependencyPaths: [],
   });
+  const [a, b] = [crate('pa', 'a', ['a', 'shared'], ['ex']), crate('pb', 'b', ['b'])];
   const workspace: CargoWorkspace = {
+    mode: 'mzbuild',
     members: new Map([
-      ['pa', crate('pa', 'a', ['a', 'shared'], ['ex'])],
-      ['pb', crate('pb', 'b', ['b'])],
+      ['pa', a],
+      ['pb', b],
     ]),
     crateDirs: ['a', 'b'],
+    crates: new Map([
+      ['a', a],
+      ['b', b],
+    ]),
+    patches: [],
   };
   const plan = (requests: Parameters<typeof planCargoBuild>[0], config = CONFIG) => planCargoBuild(requests, config, () => workspace);
   const error = (fn: () => unknown): string => {

@@ -8,9 +8,9 @@ export async function fingerprints(cwd: string, flags: SharedOptions = {}): Prom
 }
 
 /** The sorted input paths of one image. */
-export async function inputsOf(cwd: string, name: string): Promise<string[]> {
-  const context = await loadContext({ cwd, env: {}, pluginOptions: {} });
-  return context.resolver.inputs.inputsOf(context.repository.byName.get(name)!);
+export async function inputsOf(cwd: string, name: string, flags: SharedOptions = {}): Promise<string[]> {
+  const context = await loadContext({ cwd, flags, env: {}, pluginOptions: {} });
+  return context.resolver.inputs.inputsOf(context.repository.byName.get(name)!, context.config.compat);
 }
 
 /** The names whose fingerprint differs between two snapshots. */

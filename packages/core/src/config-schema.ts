@@ -1,6 +1,6 @@
 /** The zod schema of the options that nx.json gives the plugin and the CLI alike; loaded only to check them. */
 import * as z from 'zod';
-import { ARCHES, PLUGIN_NAME, PROFILES, SANITIZERS, type SharedOptions } from './config';
+import { ARCHES, COMPAT_MODES, PLUGIN_NAME, PROFILES, SANITIZERS, type SharedOptions } from './config';
 import { UserError } from './errors';
 
 /** Plugin options in nx.json that the CLI shares with the plugin, so both compute the same images. */
@@ -12,6 +12,7 @@ export const sharedOptionsSchema = z.object({
   arch: z.enum(ARCHES).optional(),
   coverage: z.boolean().optional(),
   sanitizer: z.enum(SANITIZERS).optional(),
+  compat: z.enum(COMPAT_MODES).optional(),
   /** Public key files (cosign.pub); in nx.json relative to the workspace root. */
   trustedKeys: z.array(z.string()).optional(),
 });

@@ -1,12 +1,13 @@
 import { envIsTruthy, ghcrRepository, imageReference, resolveConfig } from './config';
 
 describe('resolveConfig', () => {
-  it('defaults to optimized, the host architecture, no coverage, no sanitizer, local names', async () => {
+  it('defaults to optimized, the host architecture, no coverage, no sanitizer, the correct mode, local names', async () => {
     expect(await resolveConfig({ env: {}, hostArch: 'x64' })).toEqual({
       profile: 'optimized',
       arch: 'x86_64',
       coverage: false,
       sanitizer: 'none',
+      compat: 'correct',
       registry: undefined,
       imagePrefix: '',
       mirrors: [],

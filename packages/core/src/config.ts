@@ -8,16 +8,24 @@ import type { ModelCache } from './model-cache';
 export const PROFILES = ['dev', 'optimized', 'release'] as const;
 export const ARCHES = ['x86_64', 'aarch64'] as const;
 export const SANITIZERS = ['none', 'address', 'hwaddress', 'cfi', 'thread', 'leak', 'undefined'] as const;
+/**
+ * Which inputs a fingerprint reads (docs/fingerprint.md): `correct` closes mzbuild's omissions,
+ * `mzbuild` reproduces its fingerprints byte for byte, omissions included. Not a salt: where
+ * both read the same inputs, they give the same fingerprint.
+ */
+export const COMPAT_MODES = ['correct', 'mzbuild'] as const;
 
 export type Profile = (typeof PROFILES)[number];
 export type Arch = (typeof ARCHES)[number];
 export type Sanitizer = (typeof SANITIZERS)[number];
+export type Compat = (typeof COMPAT_MODES)[number];
 
 export interface FingerprintConfig {
   profile: Profile;
   arch: Arch;
   coverage: boolean;
   sanitizer: Sanitizer;
+  compat: Compat;
 }
 
 export interface Config extends FingerprintConfig {
@@ -46,6 +54,7 @@ export interface SharedOptions {
   arch?: Arch;
   coverage?: boolean;
   sanitizer?: Sanitizer;
+  compat?: Compat;
   /** Public key files (cosign.pub); in nx.json relative to the workspace root. */
   trustedKeys?: string[];
 }
@@ -72,14 +81,33 @@ export function envIsTruthy(value: string | undefined): boolean {
 }
 
 /** The environment variables that change the configuration: Nx targets take them as inputs. */
-export const CONFIG_ENV = ['MZBUILD_PROFILE', 'MZBUILD_ARCH', 'MZBUILD_REGISTRY', 'MZBUILD_MIRRORS', 'CI_LTO', 'CI_COVERAGE_ENABLED', 'CI_SANITIZER'] as const;
+export const CONFIG_ENV = [
+  'MZBUILD_PROFILE',
+  'MZBUILD_ARCH',
+  'MZBUILD_REGISTRY',
+  'MZBUILD_MIRRORS',
+  'MZBUILD_COMPAT',
+  'CI_LTO',
+  'CI_COVERAGE_ENABLED',
+  'CI_SANITIZER',
+] as const;
+
+/**
+ * The fingerprint mode of the environment and nx.json's options, when no flag names one:
+ * `MZBUILD_COMPAT`, then the `compat` option, then `correct`. The Nx plugin infers its inputs
+ * by it, so that they follow the mode the executors fingerprint in.
+ */
+export function compatMode(env: NodeJS.ProcessEnv, options: { compat?: unknown } = {}): Compat {
+  const option = COMPAT_MODES.find((mode) => mode === options.compat); // a bad value is the option schema's to report
+  return fromEnv(env, 'MZBUILD_COMPAT', COMPAT_MODES) ?? option ?? 'correct';
+}
 
 /** Where the trusted keys come from when no flag names them: comma-separated paths. */
 export const TRUSTED_KEYS_ENV = 'MZBUILD_TRUSTED_KEYS';
 
 /**
  * Resolves the configuration: flags, then the environment (`MZBUILD_PROFILE`, `MZBUILD_ARCH`,
- * `MZBUILD_REGISTRY`, and mzbuild's `CI_LTO`, `CI_COVERAGE_ENABLED`, `CI_SANITIZER`), then
+ * `MZBUILD_REGISTRY`, `MZBUILD_COMPAT`, and mzbuild's `CI_LTO`, `CI_COVERAGE_ENABLED`, `CI_SANITIZER`), then
  * nx.json, then defaults (the host's architecture, the GHCR repository of a GitHub `origin`).
  */
 export async function resolveConfig(sources: ConfigSources = {}): Promise<Config> {
@@ -100,6 +128,7 @@ export async function resolveConfig(sources: ConfigSources = {}): Promise<Config
     false;
   const sanitizer = flags.sanitizer ?? fromEnv(env, 'CI_SANITIZER', SANITIZERS) ?? options.sanitizer ?? 'none';
   const arch = flags.arch ?? fromEnv(env, 'MZBUILD_ARCH', ARCHES) ?? options.arch ?? hostArch(sources.hostArch ?? process.arch);
+  const compat = flags.compat ?? compatMode(env, options);
 
   let registry = flags.registry ?? nonEmpty(env['MZBUILD_REGISTRY']) ?? options.registry;
   if (registry === undefined && sources.originUrl) registry = ghcrRepository(await sources.originUrl());
@@ -108,6 +137,7 @@ export async function resolveConfig(sources: ConfigSources = {}): Promise<Config
     arch,
     coverage,
     sanitizer,
+    compat,
     registry: registry === undefined ? undefined : registry.replace(/\/+$/, ''),
     imagePrefix: flags.imagePrefix ?? options.imagePrefix ?? '',
     mirrors: (flags.mirrors ?? listFromEnv(env['MZBUILD_MIRRORS']) ?? options.mirrors ?? []).map((r) => r.replace(/\/+$/, '')),

@@ -13,7 +13,7 @@ const UBUNTU_BASE: Record<string, string> = {
 const knownHashes: FileRecordSource = {
   record: (path) => ({ mode: 0o100644, sha1: Buffer.from(UBUNTU_BASE[path]!, 'hex') }),
 };
-const OPTIMIZED: FingerprintConfig = { profile: 'optimized', arch: 'x86_64', coverage: false, sanitizer: 'none' };
+const OPTIMIZED: FingerprintConfig = { profile: 'optimized', arch: 'x86_64', coverage: false, sanitizer: 'none', compat: 'mzbuild' };
 
 function ubuntuBase(config: FingerprintConfig): Buffer {
   return fullDigest(selfDigest(Object.keys(UBUNTU_BASE), knownHashes, [], config), []);
@@ -56,7 +56,7 @@ describe('dependency folding', () => {
 describe('the salts', () => {
   it('concatenates the five salts without separators', () => {
     expect(configSalt(OPTIMIZED)).toBe('profile=Profile.OPTIMIZEDarch=x86_64coverage=Falsesanitizer=nonemirror=ghcr');
-    expect(configSalt({ profile: 'release', arch: 'aarch64', coverage: true, sanitizer: 'address' })).toBe(
+    expect(configSalt({ profile: 'release', arch: 'aarch64', coverage: true, sanitizer: 'address', compat: 'mzbuild' })).toBe(
       'profile=Profile.RELEASEarch=aarch64coverage=Truesanitizer=addressmirror=ghcr',
     );
   });
@@ -69,7 +69,7 @@ describe('the character-split extra of a cargo-build pre-image', () => {
     ['OPTIMIZED', OPTIMIZED, 'd,e,i,i,m,o,p,t,z'],
     ['DEV', { ...OPTIMIZED, profile: 'dev' }, ''],
     ['OPTIMIZED with coverage', { ...OPTIMIZED, coverage: true }, 'a,c,d,e,e,e,g,i,i,m,o,o,p,r,t,v,z'],
-    ['OPTIMIZED with ASan', { ...OPTIMIZED, sanitizer: 'address' }, 'a,d,d,d,e,e,i,i,m,o,p,r,s,s,t,z'],
+    ['OPTIMIZED with ASan', { ...OPTIMIZED, sanitizer: 'address', compat: 'mzbuild' }, 'a,d,d,d,e,e,i,i,m,o,p,r,s,s,t,z'],
   ] as [string, FingerprintConfig, string][])('for %s is %j', (_label, config, expected) => {
     expect(preImageExtra(cargo, config)).toBe(expected);
   });

@@ -1,7 +1,7 @@
 /** Resolves images to fingerprints and references for one configuration, hashing each input file once. */
 import type { Worker } from 'node:worker_threads';
 import { base32 } from './base32';
-import { imageReference, type Config, type FingerprintConfig } from './config';
+import { imageReference, type Compat, type Config, type FingerprintConfig } from './config';
 import { BufferedHash } from './buffered-hash';
 import { configSalt, fullDigest, preImageExtra, selfDigest } from './digest';
 import { FileHasher } from './file-hasher';
@@ -77,7 +77,7 @@ export class Resolver {
   async resolve(targets: Iterable<Image>, config: Config): Promise<ResolvedImage[]> {
     const images = dependencyOrder(targets, this.repository.byName);
     const groups = new Map<string, InputGroup>();
-    for (const image of images) for (const group of this.inputs.groupsOf(image)) groups.set(group.key, group);
+    for (const image of images) for (const group of this.inputs.groupsOf(image, config.compat)) groups.set(group.key, group);
     await this.hasher.prefetch(filesOf(groups.values()));
     return timings.time('resolve', () => {
       const resolved = new Map<string, ResolvedImage>();
@@ -92,7 +92,7 @@ export class Resolver {
         resolved.set(image.name, {
           image,
           get inputs() {
-            return index.inputsOf(image);
+            return index.inputsOf(image, config.compat);
           },
           raw,
           fingerprint,
@@ -104,17 +104,17 @@ export class Resolver {
     });
   }
 
-  /** Input files of the image and of every image it builds on, sorted. */
-  transitiveInputs(image: Image): string[] {
+  /** Input files of the image and of every image it builds on, in fingerprint mode `mode`, sorted. */
+  transitiveInputs(image: Image, mode: Compat): string[] {
     const files = new Set<string>();
-    for (const each of dependencyOrder([image], this.repository.byName)) for (const f of this.inputs.inputsOf(each)) files.add(f);
+    for (const each of dependencyOrder([image], this.repository.byName)) for (const f of this.inputs.inputsOf(each, mode)) files.add(f);
     return sortUtf8(files);
   }
 
   private selfDigestOf(image: Image, config: FingerprintConfig): { digest: Buffer; cached: boolean } {
-    const compute = () => selfDigest(this.inputs.inputsOf(image), this.hasher, image.manifest.preImages, config);
+    const compute = () => selfDigest(this.inputs.inputsOf(image, config.compat), this.hasher, image.manifest.preImages, config);
     if (!this.modelCache) return { digest: compute(), cached: false };
-    const groups = [...this.inputs.groupsOf(image)].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const groups = [...this.inputs.groupsOf(image, config.compat)].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const digests = groups.map((group) => this.groupDigest(group)); // before the key: BufferedHash instances may not interleave
     const key = new BufferedHash().text('self digest 1\0');
     groups.forEach((group, i) => key.text(`${Buffer.byteLength(group.key)}:${group.key}`).bytes(digests[i]!));

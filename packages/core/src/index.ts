@@ -14,7 +14,7 @@ export { isUserError, located, UserError } from './errors';
 export { Resolver, type ResolvedImage, type ResolverOptions } from './fingerprint';
 export { listVisibleFiles, nearestRepositoryRoot, repositoryRoot } from './git';
 export { InputIndex, type InputGroup } from './inputs';
-export { CARGO_SHARED_INPUTS, CRATE_LEFT_OUT, imageInputRules, type InputRules } from './input-rules';
+export { cargoSharedInputs, CRATE_LEFT_OUT, imageInputRules, type CargoSharedInputs, type InputRules } from './input-rules';
 export * from './manifest';
 export {
   dependencyOrder,

@@ -5,6 +5,7 @@
  */
 export { writeFileAtomic } from './atomic-file';
 export { cratesOfStep } from './cargo/closure';
+export { compatMode, type Compat } from './config';
 export { isUserError } from './errors';
 export { FileStats } from './file-stats';
 export { imageInputRules, type InputRules } from './input-rules';

@@ -3,19 +3,35 @@
  * selects the input files and the Nx plugin makes its targets' inputs, so the two cannot differ.
  */
 import { cratesOfStep } from './cargo/closure';
-import { CONFIG_ENV } from './config';
+import { CONFIG_ENV, type Compat } from './config';
 import { normaliseDir } from './paths';
 import type { Image, ImageGraph } from './repository';
 
-/** Inputs of every image with a cargo-build pre-image. */
-export const CARGO_SHARED_INPUTS = {
+/** Inputs of every image with a cargo-build pre-image, in each fingerprint mode. */
+export interface CargoSharedInputs {
   /** Always inputs, even when git ignores them or they are missing, as mzbuild has it. */
-  files: ['Cargo.toml', 'Cargo.lock'],
+  files: readonly string[];
   /** Inputs when they exist. */
-  ifPresent: ['.cargo/config'],
+  ifPresent: readonly string[];
   /** Directories whose git-visible files are inputs. */
-  trees: ['ci/builder'],
-} as const;
+  trees: readonly string[];
+}
+
+const MZBUILD_SHARED: CargoSharedInputs = { files: ['Cargo.toml', 'Cargo.lock'], ifPresent: ['.cargo/config'], trees: ['ci/builder'] };
+
+/**
+ * What cargo reads beyond the crates, as the correct mode has it: the configuration under both
+ * of its names (`.cargo/config.toml` is the one cargo documents), and the toolchain file that
+ * picks the compiler.
+ */
+const CORRECT_SHARED: CargoSharedInputs = {
+  ...MZBUILD_SHARED,
+  ifPresent: ['.cargo/config', '.cargo/config.toml', 'rust-toolchain', 'rust-toolchain.toml'],
+};
+
+export function cargoSharedInputs(mode: Compat): CargoSharedInputs {
+  return mode === 'correct' ? CORRECT_SHARED : MZBUILD_SHARED;
+}
 
 /** Paths in a crate's directory that mzbuild leaves out of the crate's inputs. */
 export const CRATE_LEFT_OUT = ['mzcompose', 'mzcompose.py'] as const;
@@ -32,25 +48,26 @@ export interface InputRules {
 }
 
 /**
- * The rules for one image of `graph`: its directory without nested images' directories; for its
+ * The rules for one image of `graph` in fingerprint mode `mode`: its directory without nested images' directories; for its
  * Rust binaries, the crates of their Cargo closure (each without its nested crates and mzcompose
  * files) and the shared Cargo inputs; its copy pre-images' selections; the configuration variables.
  */
-export function imageInputRules(image: Image, graph: Pick<ImageGraph, 'images' | 'cargo'>): InputRules {
+export function imageInputRules(image: Image, graph: Pick<ImageGraph, 'images' | 'cargo'>, mode: Compat): InputRules {
   const nestedImages = graph.images.filter((other) => other.dir.startsWith(`${image.dir}/`)).map((other) => other.dir);
   const rules: InputRules = { trees: [{ dir: image.dir, except: nestedImages }], files: [], selections: [], env: CONFIG_ENV };
   const crates = new Set<string>();
   for (const step of image.manifest.preImages) {
     if (step.type === 'copy') rules.selections.push({ dir: normaliseDir(step.source), pathspec: step.matching });
-    else for (const crate of cratesOfStep(graph.cargo(), step, `${image.dir}/mzbuild.yml`)) crates.add(crate.dir);
+    else for (const crate of cratesOfStep(graph.cargo(mode), step, `${image.dir}/mzbuild.yml`)) crates.add(crate.dir);
   }
   if (crates.size === 0) return rules;
-  const crateDirs = graph.cargo().crateDirs;
+  const crateDirs = graph.cargo(mode).crateDirs;
   for (const dir of [...crates].sort()) {
-    const nested = crateDirs.filter((other) => other.startsWith(`${dir}/`));
-    rules.trees.push({ dir, except: [...nested, ...CRATE_LEFT_OUT.map((path) => `${dir}/${path}`)] });
+    const nested = crateDirs.filter((other) => other !== dir && (dir === '' || other.startsWith(`${dir}/`)));
+    rules.trees.push({ dir, except: [...nested, ...CRATE_LEFT_OUT.map((path) => (dir === '' ? path : `${dir}/${path}`))] });
   }
-  for (const dir of CARGO_SHARED_INPUTS.trees) rules.trees.push({ dir, except: [] });
-  rules.files.push(...CARGO_SHARED_INPUTS.files, ...CARGO_SHARED_INPUTS.ifPresent);
+  const shared = cargoSharedInputs(mode);
+  for (const dir of shared.trees) rules.trees.push({ dir, except: [] });
+  rules.files.push(...shared.files, ...shared.ifPresent);
   return rules;
 }

@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cratesOfStep } from './cargo/closure';
 import { UserError } from './errors';
-import { CARGO_SHARED_INPUTS, CRATE_LEFT_OUT } from './input-rules';
-import type { CargoBuild, Copy, PreImage } from './manifest';
+import type { Compat } from './config';
+import { cargoSharedInputs, CRATE_LEFT_OUT } from './input-rules';
+import type { Copy } from './manifest';
 import { normaliseDir, partitionByLongestPrefix, sortUtf8, underAny } from './paths';
 import { matchesPathspec } from './pathspec';
 import type { Image, Repository } from './repository';
@@ -15,7 +16,7 @@ import type { Image, Repository } from './repository';
  * group is one object however many images take it, so that work per group is done once.
  */
 export interface InputGroup {
-  /** Unique among the groups of a repository: `context:<dir>`, `cargo`, `crate:<dir>`, `copy:<source>\0<matching>`. */
+  /** Unique among the groups of a repository: `context:<dir>`, `cargo:<mode>`, `crate:<mode>:<dir>`, `copy:<source>\0<matching>`. */
   key: string;
   files: readonly string[];
 }
@@ -27,22 +28,23 @@ export interface InputGroup {
  */
 export class InputIndex {
   private contexts?: Map<string, string[]>;
-  private crates?: Map<string, string[]>;
-  private cargoShared?: string[];
+  private readonly crates = new Map<Compat, Map<string, string[]>>();
+  private readonly cargoShared = new Map<Compat, string[]>();
   private readonly memo = new Map<string, string[]>();
   private readonly groupMemo = new Map<string, InputGroup[]>();
   private readonly groupsByKey = new Map<string, InputGroup>();
 
   constructor(private readonly repository: Repository) {}
 
-  /** The sorted input paths of one image, its own and its pre-images'. */
-  inputsOf(image: Image): string[] {
-    let inputs = this.memo.get(image.name);
+  /** The sorted input paths of one image in fingerprint mode `mode`, its own and its pre-images'. */
+  inputsOf(image: Image, mode: Compat): string[] {
+    const key = `${mode}\0${image.name}`;
+    let inputs = this.memo.get(key);
     if (!inputs) {
       const all = new Set<string>();
-      for (const group of this.groupsOf(image)) for (const file of group.files) all.add(file);
+      for (const group of this.groupsOf(image, mode)) for (const file of group.files) all.add(file);
       inputs = sortUtf8(all);
-      this.memo.set(image.name, inputs);
+      this.memo.set(key, inputs);
     }
     return inputs;
   }
@@ -52,8 +54,9 @@ export class InputIndex {
    * Cargo files and the crates of its closure, or the files it copies. Errors (an image git does
    * not know, a binary no crate defines) are thrown here.
    */
-  groupsOf(image: Image): InputGroup[] {
-    let groups = this.groupMemo.get(image.name);
+  groupsOf(image: Image, mode: Compat): InputGroup[] {
+    const memoKey = `${mode}\0${image.name}`;
+    let groups = this.groupMemo.get(memoKey);
     if (!groups) {
       const found = new Map<string, InputGroup>();
       const add = (key: string, files: () => readonly string[]) => {
@@ -64,16 +67,17 @@ export class InputIndex {
       add(`context:${image.dir}`, () => this.contextFiles(image));
       for (const step of image.manifest.preImages) {
         if (step.type === 'cargo-build') {
-          add('cargo', () => this.sharedCargoInputs());
-          for (const crate of cratesOfStep(this.repository.cargo(), step, `${image.dir}/mzbuild.yml`)) {
-            add(`crate:${crate.dir}`, () => this.crateFiles(crate.dir));
+          // The modes partition crates and pick shared files apart: their groups are keyed apart.
+          add(`cargo:${mode}`, () => this.sharedCargoInputs(mode));
+          for (const crate of cratesOfStep(this.repository.cargo(mode), step, `${image.dir}/mzbuild.yml`)) {
+            add(`crate:${mode}:${crate.dir}`, () => this.crateFiles(crate.dir, mode));
           }
         } else {
           add(`copy:${step.source}\0${step.matching}`, () => this.copyInputs(step));
         }
       }
       groups = [...found.values()];
-      this.groupMemo.set(image.name, groups);
+      this.groupMemo.set(memoKey, groups);
     }
     return groups;
   }
@@ -91,41 +95,33 @@ export class InputIndex {
     return files;
   }
 
-  preImageInputs(image: Image, step: PreImage): string[] {
-    return step.type === 'cargo-build' ? this.cargoInputs(image, step) : this.copyInputs(step);
-  }
-
-  /** Files shared by every Rust image (CARGO_SHARED_INPUTS): `ci/builder/**`, `Cargo.toml`, `Cargo.lock` and `.cargo/config`. */
-  sharedCargoInputs(): string[] {
-    if (!this.cargoShared) {
-      const trees = CARGO_SHARED_INPUTS.trees.map((dir) => `${dir}/`);
-      const shared = this.repository.files.filter((f) => trees.some((tree) => f.startsWith(tree)));
+  /** Files shared by every Rust image in `mode` (input-rules.ts): `ci/builder/**`, `Cargo.toml`, `Cargo.lock`, Cargo's configuration and more. */
+  sharedCargoInputs(mode: Compat): string[] {
+    let shared = this.cargoShared.get(mode);
+    if (!shared) {
+      const rules = cargoSharedInputs(mode);
+      const trees = rules.trees.map((dir) => `${dir}/`);
+      shared = this.repository.files.filter((f) => trees.some((tree) => f.startsWith(tree)));
       // Added without asking git, as mzbuild does: they are inputs even when ignored.
-      shared.push(...CARGO_SHARED_INPUTS.files);
-      for (const file of CARGO_SHARED_INPUTS.ifPresent) if (existsSync(join(this.repository.root, file))) shared.push(file);
-      this.cargoShared = shared;
+      shared.push(...rules.files);
+      for (const file of rules.ifPresent) if (existsSync(join(this.repository.root, file))) shared.push(file);
+      this.cargoShared.set(mode, shared);
     }
-    return this.cargoShared;
+    return shared;
   }
 
-  private cargoInputs(image: Image, step: CargoBuild): string[] {
-    const files = [...this.sharedCargoInputs()];
-    for (const crate of cratesOfStep(this.repository.cargo(), step, `${image.dir}/mzbuild.yml`)) {
-      files.push(...this.crateFiles(crate.dir));
-    }
-    return files;
-  }
-
-  private crateFiles(dir: string): string[] {
-    if (!this.crates) {
-      const workspace = this.repository.cargo();
+  private crateFiles(dir: string, mode: Compat): string[] {
+    let crates = this.crates.get(mode);
+    if (!crates) {
+      const workspace = this.repository.cargo(mode);
       const dirs = new Set(workspace.crateDirs);
       // mzbuild leaves `<crate>/mzcompose` and `<crate>/mzcompose.py` out of crate inputs.
-      const excluded = new Set(workspace.crateDirs.flatMap((d) => CRATE_LEFT_OUT.map((path) => `${d}/${path}`)));
+      const excluded = new Set(workspace.crateDirs.flatMap((d) => CRATE_LEFT_OUT.map((path) => (d === '' ? path : `${d}/${path}`))));
       const kept = this.repository.files.filter((f) => !f.includes('mzcompose') || !underAny(f, excluded));
-      this.crates = partitionByLongestPrefix(kept, dirs);
+      crates = partitionByLongestPrefix(kept, dirs);
+      this.crates.set(mode, crates);
     }
-    return this.crates.get(dir) ?? [];
+    return crates.get(dir) ?? [];
   }
 
   /**

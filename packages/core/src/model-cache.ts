@@ -22,9 +22,8 @@ export type CargoProbe = ['read', string, string | null] | ['list', string, stri
 
 export interface CargoEntry {
   probes: CargoProbe[];
-  /** The members by name, in their order; the directories that partition crate files. */
-  members: [string, unknown][];
-  crateDirs: string[];
+  /** Both fingerprint modes' models (cargo/workspace.ts's CargoModels). */
+  models: unknown;
 }
 
 interface Data {
@@ -41,7 +40,7 @@ interface Data {
 }
 
 // The package version: what a version of mzbuild caches, another may read differently.
-const VERSION = `1:${(require('../package.json') as { version: string }).version}`;
+const VERSION = `2:${(require('../package.json') as { version: string }).version}`;
 
 /**
  * Parsed manifests, the Cargo model and the plugin options, kept in the user's cache directory

@@ -3,7 +3,8 @@
 /**
  * Assigns each root-relative file to the longest directory of `dirs` that holds it (`file` starts
  * with `dir + "/"`), as mzbuild partitions image contexts and crates. Files in no directory are
- * dropped. Walking up a file's own ancestors costs its depth, not the number of directories, and
+ * dropped, but for the root directory '' (a package at the root of a Cargo workspace), which holds
+ * every file no other directory does. Walking up a file's own ancestors costs its depth, not the number of directories, and
  * is done once per run of files in one directory (git lists them together).
  */
 export function partitionByLongestPrefix(files: Iterable<string>, dirs: Iterable<string>): Map<string, string[]> {
@@ -27,7 +28,7 @@ function ownerOf(partition: Map<string, string[]>, file: string, lastSlash: numb
     const owner = partition.get(file.slice(0, slash));
     if (owner) return owner;
   }
-  return undefined;
+  return partition.get('');
 }
 
 /** Whether `file` is `dir` or lies under it, for any directory of `dirs`: a walk up its ancestors. */

@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCargoCached } from './cargo/cached';
-import type { CargoWorkspace } from './cargo/workspace';
+import { cargoView, type CargoModels, type CargoWorkspace } from './cargo/workspace';
+import type { Compat } from './config';
 import { parseMzfrom } from './dockerfile';
 import { located, UserError } from './errors';
 import { FileStats } from './file-stats';
@@ -23,8 +24,8 @@ export interface ImageGraph {
   byName: Map<string, Image>;
   /** Located warnings, such as unknown manifest keys. */
   warnings: string[];
-  /** The Cargo workspace, read on first use: only images with a cargo-build pre-image need it. */
-  cargo(): CargoWorkspace;
+  /** The Cargo workspace as a fingerprint mode reads it, read on first use: only images with a cargo-build pre-image need it. */
+  cargo(mode: Compat): CargoWorkspace;
 }
 
 export interface Repository extends ImageGraph {
@@ -57,7 +58,7 @@ export async function loadRepository(root: string, sources: ModelSources = {}): 
 }
 
 /** The Cargo workspace if there is one, as a loader that rethrows any error when it is asked for. */
-function readCargoWorkspaceEarly(root: string, cache: ModelCache, stats: FileStats): (() => CargoWorkspace) | undefined {
+function readCargoWorkspaceEarly(root: string, cache: ModelCache, stats: FileStats): (() => CargoModels) | undefined {
   if (!existsSync(join(root, 'Cargo.toml'))) return undefined;
   try {
     const workspace = loadCargoCached(root, cache, stats);
@@ -73,7 +74,7 @@ function readCargoWorkspaceEarly(root: string, cache: ModelCache, stats: FileSta
  * Reads the given manifests (root-relative paths), their Dockerfiles, and checks the graph; every
  * broken manifest is reported in one error.
  */
-export function loadImageGraph(root: string, manifestFiles: string[], cargoLoader?: () => CargoWorkspace, sources: ModelSources = {}): ImageGraph {
+export function loadImageGraph(root: string, manifestFiles: string[], cargoLoader?: () => CargoModels, sources: ModelSources = {}): ImageGraph {
   const cache = sources.cache ?? ModelCache.none();
   const stats = sources.stats ?? new FileStats(root);
   const warnings: string[] = [];
@@ -100,9 +101,9 @@ export function loadImageGraph(root: string, manifestFiles: string[], cargoLoade
   checkDependenciesExist(images, byName);
   dependencyOrder(images, byName); // throws on a cycle anywhere in the graph
 
-  let cargo: CargoWorkspace | undefined;
+  let cargo: CargoModels | undefined;
   const load = cargoLoader ?? (() => loadCargoCached(root, cache, stats));
-  return { root, images, byName, warnings, cargo: () => (cargo ??= load()) };
+  return { root, images, byName, warnings, cargo: (mode) => cargoView((cargo ??= load()), mode) };
 }
 
 /**

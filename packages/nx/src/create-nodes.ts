@@ -32,7 +32,7 @@ export const createNodes: CreateNodes<MzbuildPluginOptions> = [
     const manifestFiles = files.filter((file) => file === 'mzbuild.yml' || file.endsWith('/mzbuild.yml'));
     const gitRoot = nearestRepositoryRoot(workspaceRoot) ?? workspaceRoot;
     const { freshWarnings, infer, loadModel, modelKey, saveModel } = require('./infer') as typeof import('./infer');
-    const model = loadModel(manifestFiles, workspaceRoot, gitRoot);
+    const model = loadModel(manifestFiles, workspaceRoot, gitRoot, options);
     let inference: Inference | undefined;
     try {
       const key = modelKey(model, options, VERSIONS);

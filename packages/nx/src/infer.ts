@@ -1,5 +1,5 @@
 /** The image model the plugin infers projects from, read through core's model cache, and the projects made from it. */
-import { cratesOfStep, FileStats, imageInputRules, isImageManifest, isUserError, loadImageGraph, ModelCache, SaidWarnings, type ImageGraph, type InputRules } from '@mzbuild/core/inference';
+import { compatMode, cratesOfStep, FileStats, imageInputRules, isImageManifest, isUserError, loadImageGraph, ModelCache, SaidWarnings, type Compat, type ImageGraph, type InputRules } from '@mzbuild/core/inference';
 import type { CreateNodesResultArray } from '@nx/devkit';
 import { createHash } from 'node:crypto';
 import { join, relative } from 'node:path';
@@ -22,6 +22,8 @@ export interface ImageModel {
   crateDirs: string[] | undefined;
   /** The workspace root relative to the git top level ('' when they are one). */
   fromGit: string;
+  /** The fingerprint mode the inputs mirror. */
+  mode: Compat;
   /** Where the model came from: saveModel() writes what was parsed anew. */
   cache: ModelCache;
 }
@@ -32,24 +34,25 @@ export interface ImageModel {
  * while the files they were read from are unchanged, so that YAML and TOML are parsed only for
  * what changed. Problems are errors naming the plugin.
  */
-export function loadModel(manifestFiles: readonly string[], workspaceRoot: string, gitRoot: string): ImageModel {
+export function loadModel(manifestFiles: readonly string[], workspaceRoot: string, gitRoot: string, options: unknown): ImageModel {
   // Core paths are relative to the git top level; Nx's to the workspace root.
   const fromGit = relative(gitRoot, workspaceRoot);
   const toGit = (path: string) => (fromGit === '' ? path : join(fromGit, path));
   const cache = ModelCache.forRepository(gitRoot, process.env);
   try {
+    const mode = compatMode(process.env, (options ?? {}) as { compat?: unknown });
     const graph = loadImageGraph(gitRoot, manifestFiles.map(toGit).filter(isImageManifest), undefined, { cache, stats: new FileStats(gitRoot) });
     const needsCargo = graph.images.some((image) => image.manifest.preImages.some((step) => step.type === 'cargo-build'));
     const crates = graph.images.map((image) => {
       const dirs = new Set<string>();
       for (const step of image.manifest.preImages) {
         if (step.type !== 'cargo-build') continue;
-        for (const crate of cratesOfStep(graph.cargo(), step, `${image.dir}/mzbuild.yml`)) dirs.add(crate.dir);
+        for (const crate of cratesOfStep(graph.cargo(mode), step, `${image.dir}/mzbuild.yml`)) dirs.add(crate.dir);
       }
       return [...dirs].sort();
     });
-    const rules = graph.images.map((image) => imageInputRules(image, graph));
-    return { graph, crates, rules, crateDirs: needsCargo ? graph.cargo().crateDirs : undefined, fromGit, cache };
+    const rules = graph.images.map((image) => imageInputRules(image, graph, mode));
+    return { graph, crates, rules, crateDirs: needsCargo ? graph.cargo(mode).crateDirs : undefined, fromGit, mode, cache };
   } catch (error) {
     throw isUserError(error) ? new Error(`${PLUGIN_NAME}: ${error.message}`) : error;
   }
@@ -63,7 +66,7 @@ export function saveModel(model: ImageModel): void {
 /** A digest of everything in the model that the projects are made from, with the options: the inference cache's key. */
 export function modelKey(model: ImageModel, options: unknown, versions: string): string {
   const images = model.graph.images.map((image, i) => [image.dir, image.name, image.manifest, image.dependencies, model.crates[i]]);
-  const data = { versions, options: options ?? {}, fromGit: model.fromGit, images, crateDirs: model.crateDirs ?? null, warnings: model.graph.warnings };
+  const data = { versions, options: options ?? {}, fromGit: model.fromGit, mode: model.mode, images, crateDirs: model.crateDirs ?? null, warnings: model.graph.warnings };
   return createHash('sha1').update(JSON.stringify(data)).digest('hex');
 }
 

@@ -102,7 +102,11 @@ export function imageProject(
  * A copy pre-image's git pathspec becomes its whole source directory: more images affected, never fewer.
  */
 function imageInputs(image: Image, rules: InputRules, toWorkspace: (path: string) => string): InputDefinition[] {
-  const ws = (path: string) => (path === image.dir ? '{projectRoot}' : `{workspaceRoot}/${toWorkspace(path)}`);
+  const ws = (path: string) => {
+    if (path === image.dir) return '{projectRoot}';
+    const relative = toWorkspace(path);
+    return relative === '' ? '{workspaceRoot}' : `{workspaceRoot}/${relative}`; // '': a package at the root of the Cargo workspace
+  };
   const holdsATree = (path: string) => rules.trees.some(({ dir }) => dir === path || dir.startsWith(`${path}/`));
   const inputs: InputDefinition[] = [];
   for (const { dir } of rules.trees) inputs.push(`${ws(dir)}/**/*`);

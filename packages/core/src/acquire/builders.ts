@@ -14,7 +14,7 @@ export function realBuilders(context: MzbuildContext): Builders {
     env,
     onOutput,
     visibleFiles: new Set(repository.files),
-    workspace: repository.cargo,
+    workspace: () => repository.cargo(config.compat),
     ...(env['MZBUILD_CARGO'] ? { cargoCommand: env['MZBUILD_CARGO'].split(' ').filter(Boolean) } : {}),
   });
   return {

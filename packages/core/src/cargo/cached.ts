@@ -1,19 +1,19 @@
-/** The Cargo model from the model cache while the disk answers every question it was built from as before. */
+/** The Cargo models (both modes') from the model cache while the disk answers every question they were built from as before. */
 import type { FileStats } from '../file-stats';
 import { statKey } from '../file-stats';
 import type { CargoProbe, ModelCache } from '../model-cache';
 import { timings } from '../timings';
-import { diskCargoFiles, type CargoFiles, type CargoWorkspace, type Crate } from './workspace';
+import { diskCargoFiles, type CargoFiles, type CargoModels } from './workspace';
 
 /**
- * The Cargo workspace of `root`. The model is built from what reading it asked of the disk: the
+ * The Cargo workspace of `root`, as both modes read it. The model is built from what reading it asked of the disk: the
  * TOML files' contents, directory listings (src/bin, examples, exclude globs) and whether paths
  * exist. Each answer is recorded; the remembered model is used only while every file read has
  * the same lstat key and every other question gets the same answer. Otherwise the TOML files are
  * parsed again (the parsers load only then), and the new model remembered unless a file it read
  * changed too recently, or is a symbolic link.
  */
-export function loadCargoCached(root: string, cache: ModelCache, stats: FileStats): CargoWorkspace {
+export function loadCargoCached(root: string, cache: ModelCache, stats: FileStats): CargoModels {
   return timings.time('cargo', () => {
     const disk = diskCargoFiles(root);
     const cached = cache.cargo;
@@ -21,7 +21,7 @@ export function loadCargoCached(root: string, cache: ModelCache, stats: FileStat
       cache.keepCargo();
       cache.counts.cargo.cached++;
       timings.note('cargo', `cached; ${cached.probes.length} checks`);
-      return { members: new Map(cached.members as [string, Crate][]), crateDirs: cached.crateDirs };
+      return cached.models as CargoModels;
     }
     const probes: CargoProbe[] = [];
     let rememberable = true;
@@ -42,12 +42,12 @@ export function loadCargoCached(root: string, cache: ModelCache, stats: FileStat
       isDirectory: (path) => record(probes, ['dir', path, disk.isDirectory(path)]),
       exists: (path) => record(probes, ['exists', path, disk.exists(path)]),
     };
-    const { loadCargoWorkspace } = require('../parsers') as typeof import('../parsers');
-    const workspace = loadCargoWorkspace(root, recording);
+    const { loadCargoModels } = require('../parsers') as typeof import('../parsers');
+    const models = loadCargoModels(root, recording);
     cache.counts.cargo.parsed++;
     timings.note('cargo', `parsed; ${probes.length} checks`);
-    if (rememberable) cache.rememberCargo({ probes, members: [...workspace.members], crateDirs: workspace.crateDirs });
-    return workspace;
+    if (rememberable) cache.rememberCargo({ probes, models });
+    return models;
   });
 }
 

@@ -36,18 +36,25 @@ function definers(workspace: CargoWorkspace, kind: 'bin' | 'example'): Map<strin
 }
 
 /**
- * The crate and every member it reaches through path dependencies and build-dependencies; with
+ * The crate and every crate it reaches through path dependencies and build-dependencies; with
  * `dev` (an example build), also through the root crate's own dev-dependencies (not deeper ones).
+ * mzbuild's reading follows dependencies by name among the members; cargo's, by directory.
  */
 export function crateClosure(workspace: CargoWorkspace, root: Crate, dev: boolean): Crate[] {
   const seen = new Map<string, Crate>();
+  const correct = workspace.mode === 'correct';
+  const next = (from: Crate, dependencies: 'normal' | 'dev'): Crate[] =>
+    correct
+      ? (dependencies === 'dev' ? from.devDependencyPaths : from.dependencyPaths).map((dir) => crateIn(workspace, from, dir))
+      : (dependencies === 'dev' ? from.pathDevDependencies : from.pathDependencies).map((name) => member(workspace, from, name));
   const visit = (crate: Crate) => {
-    if (seen.has(crate.name)) return;
-    seen.set(crate.name, crate);
-    for (const name of crate.pathDependencies) visit(member(workspace, crate, name));
+    const key = correct ? crate.dir : crate.name; // mzbuild knows a crate by its name
+    if (seen.has(key)) return;
+    seen.set(key, crate);
+    for (const dependency of next(crate, 'normal')) visit(dependency);
   };
   visit(root);
-  if (dev) for (const name of root.pathDevDependencies) visit(member(workspace, root, name));
+  if (dev) for (const dependency of next(root, 'dev')) visit(dependency);
   return [...seen.values()];
 }
 
@@ -55,11 +62,24 @@ function member(workspace: CargoWorkspace, from: Crate, name: string): Crate {
   const crate = workspace.members.get(name);
   if (!crate) {
     throw new UserError(
-      `${from.dir}/Cargo.toml: path dependency ${name} is not a member of the Cargo workspace; add its directory to [workspace].members in Cargo.toml`,
+      `${cargoToml(from)}: path dependency ${name} is not a member of the Cargo workspace; add its directory to [workspace].members in Cargo.toml`,
     );
   }
   return crate;
 }
+
+function crateIn(workspace: CargoWorkspace, from: Crate, dir: string): Crate {
+  const crate = workspace.crates.get(dir);
+  if (!crate) {
+    // The model reads every crate reached inside the repository: only a path out of it is missing.
+    throw new UserError(
+      `${cargoToml(from)}: path dependency ${dir} is outside the repository, so its files cannot be fingerprinted; move the crate into the repository (or vendor it)`,
+    );
+  }
+  return crate;
+}
+
+const cargoToml = (crate: Crate) => (crate.dir === '' ? 'Cargo.toml' : `${crate.dir}/Cargo.toml`);
 
 /**
  * The crates a cargo-build step compiles: those defining its bins and examples, with their
@@ -74,5 +94,9 @@ export function cratesOfStep(workspace: CargoWorkspace, step: CargoBuild, manife
   };
   for (const bin of step.bins) add('bin', bin);
   for (const example of step.examples) add('example', example);
+  // What [patch] and [replace] put in place may be in any crate's build: every Rust image takes it.
+  if (crates.size > 0) {
+    for (const dir of workspace.patches) for (const crate of crateClosure(workspace, workspace.crates.get(dir)!, false)) crates.set(crate.dir, crate);
+  }
   return [...crates.values()];
 }

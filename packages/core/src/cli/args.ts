@@ -1,6 +1,6 @@
 /** mzimage's command line: usage text, parsing, and the checks that make bad usage exit 2. */
 import { parseArgs } from 'node:util';
-import { ARCHES, SANITIZERS, type SharedOptions } from '../config';
+import { ARCHES, COMPAT_MODES, SANITIZERS, type SharedOptions } from '../config';
 import { UserError } from '../errors';
 
 export const USAGE = `usage: mzimage [options] COMMAND [IMAGE…]
@@ -30,6 +30,8 @@ options:
   --arch x86_64|aarch64             architecture (default: the host's)
   --coverage                        build with coverage (default: CI_COVERAGE_ENABLED)
   --sanitizer NAME                  ${SANITIZERS.join('|')} (default: CI_SANITIZER, else none)
+  --compat correct|mzbuild          which inputs fingerprints read (default: MZBUILD_COMPAT, nx.json,
+                                    else correct); mzbuild: mzbuild's own fingerprints, omissions and all
   --image-registry REGISTRY         e.g. ghcr.io/acme/monorepo (default: MZBUILD_REGISTRY, nx.json,
                                     then the GHCR repository of a GitHub origin remote)
   --image-prefix PREFIX             put before every image name
@@ -77,7 +79,7 @@ export interface Invocation {
   runArgs: string[];
 }
 
-const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--output']);
+const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--output']);
 
 /** `run IMAGE ARGS…`: the arguments after the image are the container's, options included. */
 function splitRunArguments(argv: string[]): { own: string[]; runArgs: string[] } {
@@ -112,6 +114,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
         arch: { type: 'string' },
         coverage: { type: 'boolean' },
         sanitizer: { type: 'string' },
+        compat: { type: 'string' },
         'image-registry': { type: 'string' },
         'image-prefix': { type: 'string' },
         mirror: { type: 'string', multiple: true },
@@ -148,6 +151,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
   if (values.arch !== undefined) flags.arch = oneOf('--arch', values.arch, ARCHES);
   if (values.coverage) flags.coverage = true;
   if (values.sanitizer !== undefined) flags.sanitizer = oneOf('--sanitizer', values.sanitizer, SANITIZERS);
+  if (values.compat !== undefined) flags.compat = oneOf('--compat', values.compat, COMPAT_MODES);
   if (values['image-registry'] !== undefined) flags.registry = values['image-registry'];
   if (values['image-prefix'] !== undefined) flags.imagePrefix = values['image-prefix'];
   if (values.mirror !== undefined) flags.mirrors = values.mirror;

@@ -57,7 +57,7 @@ async function describe(context: MzbuildContext, invocation: Invocation): Promis
     const dependencies = invocation.transitive
       ? closure.filter((image) => image !== r.image).map((image) => image.name).sort()
       : r.image.dependencies;
-    const inputs = invocation.transitive ? resolver.transitiveInputs(r.image) : r.inputs;
+    const inputs = invocation.transitive ? resolver.transitiveInputs(r.image, context.config.compat) : r.inputs;
     return { name: r.image.name, fingerprint: r.fingerprint, reference: r.reference, inputs, dependencies };
   });
   if (invocation.json) return toJson(descriptions);

@@ -1,7 +1,7 @@
 /** The one `cargo build` as mzbuild runs it: the request, the options, the arguments and the environment. */
 import { isAbsolute, relative, resolve } from 'node:path';
 import { loadCargoWorkspace, type CargoWorkspace } from '../cargo';
-import type { Arch, FingerprintConfig, Profile } from '../config';
+import type { Arch, Compat, FingerprintConfig, Profile } from '../config';
 import type { CargoBuild } from '../manifest';
 
 export interface CargoBuildRequest {
@@ -103,7 +103,7 @@ export function displayPath(root: string, path: string): string {
 }
 
 /** Loads the Cargo workspace on first use, once. */
-export function lazyWorkspace(root: string): () => CargoWorkspace {
+export function lazyWorkspace(root: string, mode: Compat): () => CargoWorkspace {
   let workspace: CargoWorkspace | undefined;
-  return () => (workspace ??= loadCargoWorkspace(root));
+  return () => (workspace ??= loadCargoWorkspace(root, mode));
 }

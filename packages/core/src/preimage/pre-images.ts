@@ -27,7 +27,7 @@ export type PreImageOptions = CargoRunOptions;
  */
 export async function runCargoBuilds(requests: CargoBuildRequest[], options: PreImageOptions): Promise<void> {
   if (requests.length === 0) return;
-  const plan = planCargoBuild(requests, options.config, options.workspace ?? lazyWorkspace(options.root));
+  const plan = planCargoBuild(requests, options.config, options.workspace ?? lazyWorkspace(options.root, options.config.compat));
   await checkOutputsIgnored(
     options.root,
     plan.images.flatMap((image) => image.outputs),

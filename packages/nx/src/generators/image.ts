@@ -1,6 +1,6 @@
 /** The image generator: scaffolds an image's mzbuild.yml and Dockerfile, and never overwrites. */
-import { isUserError, loadCargoWorkspace, parseManifest, type CargoFiles } from '@mzbuild/core';
-import { joinPathFragments, normalizePath, visitNotIgnoredFiles, type Tree } from '@nx/devkit';
+import { compatMode, isUserError, loadCargoWorkspace, parseManifest, PLUGIN_NAME, type CargoFiles } from '@mzbuild/core';
+import { joinPathFragments, normalizePath, readNxJson, visitNotIgnoredFiles, type Tree } from '@nx/devkit';
 import { basename } from 'node:path';
 
 export interface ImageOptions {
@@ -60,7 +60,7 @@ function imageNames(tree: Tree): Map<string, string> {
 function checkBinary(tree: Tree, bin: string): void {
   let bins: string[];
   try {
-    bins = [...loadCargoWorkspace(tree.root, treeCargoFiles(tree)).members.values()].flatMap((crate) => crate.bins);
+    bins = [...loadCargoWorkspace(tree.root, compatMode(process.env, pluginOptions(tree)), treeCargoFiles(tree)).members.values()].flatMap((crate) => crate.bins);
   } catch (error) {
     if (!isUserError(error)) throw error;
     throw new Error(`bin: ${bin} must be a binary of the Cargo workspace at the root, and that cannot be read: ${error.message}. Create the crate first (cargo new --bin ${bin}, listed in [workspace] members); nothing was written.`);
@@ -68,6 +68,12 @@ function checkBinary(tree: Tree, bin: string): void {
   if (bins.includes(bin)) return;
   const known = bins.length > 0 ? `binaries: ${[...new Set(bins)].sort().join(', ')}` : 'no binaries yet';
   throw new Error(`bin: no crate of the Cargo workspace defines a binary ${bin} (${known}). Create it first (cargo new --bin ${bin}, listed in [workspace] members); nothing was written.`);
+}
+
+/** The plugin's options in the tree's nx.json: the fingerprint mode decides how the Cargo workspace is read. */
+function pluginOptions(tree: Tree): { compat?: unknown } {
+  const entry = readNxJson(tree)?.plugins?.find((plugin) => typeof plugin === 'object' && plugin.plugin === PLUGIN_NAME);
+  return typeof entry === 'object' ? ((entry.options ?? {}) as { compat?: unknown }) : {};
 }
 
 /** The Cargo files as the generator's tree has them (the disk, with this run's changes). */
