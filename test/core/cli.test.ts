@@ -63,12 +63,13 @@ it('prints specs under the registry and prefix, which do not change the fingerpr
   expect(run(['spec', 'base'], repo.root, { MZBUILD_REGISTRY: 'localhost:5000/x' }).stdout).toBe(`localhost:5000/x/base:mzbuild-${fp}\n`);
 });
 
-it('describes an image as mzbuild does, and transitively', () => {
+it('describes an image as mzbuild does, with the fingerprint mode in force, and transitively', () => {
   const fp = run(['fingerprint', 'hello']).stdout.trim();
   expect(run(['describe', 'hello']).stdout).toBe(
     [
       'Image: hello',
       `Fingerprint: ${fp}`,
+      'Fingerprint mode: correct',
       'Input files:',
       '    Cargo.lock',
       '    Cargo.toml',
@@ -86,6 +87,9 @@ it('describes an image as mzbuild does, and transitively', () => {
   expect(transitive[0].inputs).toContain('images/base/Dockerfile');
   expect(transitive[0].inputs).toContain('crates/hello/src/main.rs');
   expect(run(['describe', 'base']).stdout).toMatch(/Dependencies:\n {4}\(none\)\n$/);
+  expect(run(['describe', 'hello', '--compat', 'mzbuild']).stdout).toContain('\nFingerprint mode: mzbuild\n');
+  expect(JSON.parse(run(['describe', 'hello', '--json'], repo.root, { MZBUILD_COMPAT: 'mzbuild' }).stdout)[0].mode).toBe('mzbuild');
+  expect(run(['describe', 'hello', '--compat', 'exact']).stderr).toMatch(/--compat/);
 });
 
 it('prints fingerprints and references as JSON', () => {

@@ -58,7 +58,7 @@ async function describe(context: MzbuildContext, invocation: Invocation): Promis
       ? closure.filter((image) => image !== r.image).map((image) => image.name).sort()
       : r.image.dependencies;
     const inputs = invocation.transitive ? resolver.transitiveInputs(r.image, context.config.compat) : r.inputs;
-    return { name: r.image.name, fingerprint: r.fingerprint, reference: r.reference, inputs, dependencies };
+    return { name: r.image.name, fingerprint: r.fingerprint, mode: context.config.compat, reference: r.reference, inputs, dependencies };
   });
   if (invocation.json) return toJson(descriptions);
   return descriptions
@@ -66,6 +66,7 @@ async function describe(context: MzbuildContext, invocation: Invocation): Promis
       lines([
         `Image: ${d.name}`,
         `Fingerprint: ${d.fingerprint}`,
+        `Fingerprint mode: ${d.mode}`,
         'Input files:',
         ...d.inputs.map((f) => `    ${f}`),
         'Dependencies:',

@@ -3,6 +3,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { loadCargoWorkspace, type CargoWorkspace } from '../cargo';
 import type { Arch, Compat, FingerprintConfig, Profile } from '../config';
 import type { CargoBuild } from '../manifest';
+import { withoutBuildSettings } from './build-settings';
 
 export interface CargoBuildRequest {
   imageName: string;
@@ -78,11 +79,13 @@ export function cargoBuildArgs(command: CargoBuildCommand): string[] {
 }
 
 /**
- * The environment cargo runs in: the user's, with `extra` on top; a coverage build adds
+ * The environment cargo runs in: the user's, with `extra` on top, less in the correct mode the
+ * variables that change builds unseen (build-settings.ts); a coverage build adds
  * `-Cinstrument-coverage` to the Rust flags, as mzbuild does.
  */
 export function cargoEnv(config: FingerprintConfig, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  const given: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  const env = config.compat === 'correct' ? withoutBuildSettings(given) : given;
   if (config.coverage) {
     const flag = '-Cinstrument-coverage';
     if (env['CARGO_ENCODED_RUSTFLAGS']) env['CARGO_ENCODED_RUSTFLAGS'] += `\x1f${flag}`;

@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { archOf, type Arch, type FingerprintConfig } from '../config';
 import { UserError } from '../errors';
 import { shellQuote, spawnLines } from '../process/spawn';
+import { buildSettingsIn } from './build-settings';
 import { cargoBuildArgs, cargoEnv, displayPath, targetDirectory, targetTriple, type CargoRunOptions } from './cargo-command';
 import { CargoMessageReader, tripleDirOf, type CargoArtifacts } from './cargo-messages';
 import type { CargoBuildPlan } from './cargo-plan';
@@ -44,6 +45,15 @@ export async function runCargo(plan: CargoBuildPlan, options: CargoRunOptions): 
   const host = options.hostArch ?? archOf(process.arch);
   const crossCompiling = options.config.arch !== host;
 
+  if (options.config.compat === 'correct') {
+    const cleared = buildSettingsIn({ ...process.env, ...options.env });
+    if (cleared.length > 0) {
+      options.onOutput?.(
+        `note: ${cleared.join(', ')} ${cleared.length === 1 ? 'is' : 'are'} not passed to cargo: the fingerprint does not read the environment; ` +
+          'put build settings in .cargo/config.toml or rust-toolchain.toml, which it reads (or use --compat mzbuild)',
+      );
+    }
+  }
   const first = await runCargoOnce(argv, options, env);
   if (first.code === 0) return first.artifacts;
   const failure = first.scanner.failure(crossCompiling);

@@ -1,0 +1,60 @@
+import { mzimage } from '../support/cli';
+import { cargoWorkspace, crate, image } from '../support/git-repo';
+import { NxWorkspace } from '../support/nx-workspace';
+
+/**
+ * The Nx inputs follow the fingerprint mode in force (nx.json's `compat`): in each mode,
+ * `nx affected` selects exactly the images whose inputs, as `mzimage describe` lists them in that
+ * mode, contain a changed file. server builds bin `server`, whose crate reaches `inherited`
+ * through `workspace = true` and `unix-only` through a `[target.'cfg(unix)']` table.
+ */
+let ws: NxWorkspace;
+const IMAGES = ['plain', 'server'];
+
+beforeAll(() => {
+  ws = new NxWorkspace();
+  ws.write({
+    ...cargoWorkspace(['crates/server', 'crates/inherited', 'crates/unix-only'], '[workspace.dependencies]\ninherited = { path = "crates/inherited" }\n'),
+    ...crate('crates/server', 'server', "[dependencies]\ninherited = { workspace = true }\n[target.'cfg(unix)'.dependencies]\nunix-only = { path = \"../unix-only\" }\n", {
+      'src/main.rs': 'fn main() {}\n',
+    }),
+    ...crate('crates/inherited', 'inherited'),
+    ...crate('crates/unix-only', 'unix-only'),
+    '.cargo/config.toml': '[build]\n',
+    'rust-toolchain.toml': '[toolchain]\nchannel = "stable"\n',
+    ...image('images/server', 'server', 'FROM scratch\nCOPY server /\n', 'pre-image:\n  - type: cargo-build\n    bin: server\n'),
+    ...image('images/plain', 'plain', 'FROM scratch\n'),
+  });
+  ws.commit();
+});
+afterAll(() => ws?.dispose());
+
+const FILES = ['.cargo/config.toml', 'rust-toolchain.toml', 'crates/inherited/src/lib.rs', 'crates/unix-only/src/lib.rs', 'Cargo.lock'];
+
+describe.each([
+  ['correct', { server: FILES }],
+  ['mzbuild', { server: ['Cargo.lock'] }],
+] as const)('in %s mode', (mode, expected) => {
+  beforeAll(() => ws.setPluginOptions({ compat: mode }));
+
+  function imagesUsing(file: string): string[] {
+    return IMAGES.filter((name) => {
+      const [described] = JSON.parse(mzimage(ws.root, ['describe', name, '--transitive', '--json']).stdout);
+      expect(described.mode).toBe(mode); // mzimage reads nx.json's compat too
+      return described.inputs.includes(file);
+    });
+  }
+
+  function affected(file: string): string[] {
+    const explained = JSON.parse(ws.nxOk(['affected', '-t', 'docker-build', `--files=${file}`, '--explain=stdout']));
+    return Object.keys(explained.affected ?? {})
+      .map((task) => task.replace(/:docker-build$/, ''))
+      .sort();
+  }
+
+  it.each(FILES)('nx affected selects exactly the images whose inputs contain %s', (file) => {
+    const images = (expected.server as readonly string[]).includes(file) ? ['server'] : [];
+    expect(imagesUsing(file)).toEqual(images);
+    expect(affected(file)).toEqual(images);
+  });
+});
