@@ -57,11 +57,14 @@ export interface ContextOptions {
    * Cargo model and self digests.
    */
   persistentCache?: boolean;
+  /** A commit to read the repository from, instead of the working tree (`--rev`). */
+  rev?: string;
 }
 
 export async function loadContext(options: ContextOptions): Promise<MzbuildContext> {
   const env = options.env ?? process.env;
   const root = await repositoryRoot(options.cwd);
+  if (options.rev !== undefined) return loadContextAt(root, options.rev, options, env);
   // git lists the files while this process reads its caches and the configuration.
   const listing = timings.timeAsync('git listing', () => listVisibleFiles(root));
   listing.catch(() => {}); // awaited below; a failure before then must not go unhandled
@@ -79,6 +82,25 @@ export async function loadContext(options: ContextOptions): Promise<MzbuildConte
   // Awaited together, as before: a configuration error is reported before a repository's.
   const [repository, resolved] = await Promise.all([loadRepository(root, { cache: modelCache, stats, listing, whileListing }), config]);
   const resolver = new Resolver(repository, { cache, hashingThread, modelCache: options.persistentCache ? modelCache : undefined, stats });
+  return session(root, repository, resolved, resolver, options, env);
+}
+
+/**
+ * The session over the tree of commit `rev`, read from git objects alone (revision/): the
+ * configuration is the same as for the working tree (flags, environment, the nx.json of the
+ * working tree), so that fingerprints of two trees compare.
+ */
+async function loadContextAt(root: string, rev: string, options: ContextOptions, env: NodeJS.ProcessEnv): Promise<MzbuildContext> {
+  const { RevisionSnapshot } = require('./revision/snapshot') as typeof import('./revision/snapshot');
+  const modelCache = options.persistentCache ? ModelCache.forRepository(root, env) : ModelCache.none();
+  const pluginOptions = options.pluginOptions ?? readPluginOptions(options.cwd, root, modelCache);
+  const config = resolveConfig({ flags: options.flags, env, pluginOptions, cwd: options.cwd, root, originUrl: () => originUrl(root) });
+  const [snapshot, resolved] = await Promise.all([RevisionSnapshot.load(root, rev), config]);
+  const repository = await loadRepository(root, { tree: snapshot });
+  return session(root, repository, resolved, new Resolver(repository, { records: snapshot }), options, env);
+}
+
+function session(root: string, repository: Repository, resolved: Config, resolver: Resolver, options: ContextOptions, env: NodeJS.ProcessEnv): MzbuildContext {
   const warn = options.warn ?? (() => undefined);
   let client: RegistryClient | undefined;
   let verified: VerifiedCache | undefined;

@@ -16,6 +16,15 @@ export interface FileRecordSource {
   record(path: string): FileRecord;
 }
 
+/** Where a resolver gets its inputs' records: the working tree (FileHasher), or a commit's tree (revision/). */
+export interface InputRecords extends FileRecordSource {
+  /** Reads what is not known yet of these, in one batch. */
+  prefetch(paths: Iterable<string>): Promise<void>;
+  readonly counts: { hashed: number; cached: number };
+  /** Remembers the hashes for the next run, where there is a cache. */
+  saveCache(files: readonly string[]): void;
+}
+
 /** Below this many bytes to read, a second thread costs more (~40 ms to start) than it saves. */
 const WORKER_THRESHOLD = 16 << 20;
 
@@ -24,7 +33,7 @@ const WORKER_THRESHOLD = 16 << 20;
  * runs in a HashCache. `prefetch` hashes a batch, on two threads when it is large; `record` then
  * answers from memory.
  */
-export class FileHasher implements FileRecordSource {
+export class FileHasher implements InputRecords {
   private readonly records = new Map<string, FileRecord>();
   private readonly hasher = new ContentHasher();
   private worker?: Worker;

@@ -4,7 +4,7 @@ import { base32 } from './base32';
 import { imageReference, type Compat, type Config, type FingerprintConfig } from './config';
 import { BufferedHash } from './buffered-hash';
 import { configSalt, fullDigest, preImageExtra, selfDigest } from './digest';
-import { FileHasher } from './file-hasher';
+import { FileHasher, type InputRecords } from './file-hasher';
 import type { FileStats } from './file-stats';
 import type { HashCache } from './hash-cache';
 import { InputIndex, type InputGroup } from './inputs';
@@ -35,6 +35,8 @@ export interface ResolverOptions {
   modelCache?: ModelCache;
   /** lstat answers shared with the rest of the run. */
   stats?: FileStats;
+  /** Where the inputs' records come from, if not the working tree (a commit's tree, for `--rev`). */
+  records?: InputRecords;
 }
 
 /**
@@ -50,16 +52,16 @@ export interface ResolverOptions {
  */
 export class Resolver {
   readonly inputs: InputIndex;
-  private readonly hasher: FileHasher;
+  private readonly hasher: InputRecords;
   private readonly modelCache: ModelCache | undefined;
   private readonly groupDigests = new Map<string, Buffer>();
 
   constructor(
     readonly repository: Repository,
-    { cache, hashingThread = false, modelCache, stats }: ResolverOptions = {},
+    { cache, hashingThread = false, modelCache, stats, records }: ResolverOptions = {},
   ) {
     this.inputs = new InputIndex(repository);
-    this.hasher = new FileHasher(repository.root, cache, hashingThread, stats);
+    this.hasher = records ?? new FileHasher(repository.root, cache, hashingThread, stats);
     this.modelCache = modelCache;
   }
 

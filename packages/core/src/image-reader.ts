@@ -31,6 +31,7 @@ export function readImage(
   manifestFile: string,
   cache: ModelCache,
   stats: FileStats,
+  text: TextReader = diskText(root),
 ): { image: Image; warnings: string[] } {
   const dir = manifestFile.slice(0, -(MANIFEST.length + 1));
   const dockerfileName = `${dir}/Dockerfile`;
@@ -41,8 +42,8 @@ export function readImage(
     cache.counts.manifests.cached++;
   } else {
     const { parseManifest } = require('./parsers') as typeof import('./parsers');
-    const { manifest, warnings } = parseManifest(readText(root, manifestFile, 'cannot be read'), manifestFile);
-    const dockerfile = readText(root, dockerfileName, `is missing: image ${manifest.name} needs a Dockerfile beside ${manifestFile}`);
+    const { manifest, warnings } = parseManifest(readText(text, manifestFile, 'cannot be read'), manifestFile);
+    const dockerfile = readText(text, dockerfileName, `is missing: image ${manifest.name} needs a Dockerfile beside ${manifestFile}`);
     entry = { manifest, warnings, dockerfile };
     cache.rememberImage(manifestFile, manifestStat, dockerfileStat, entry);
     cache.counts.manifests.parsed++;
@@ -66,11 +67,22 @@ function lstatOf(stats: FileStats, path: string): Stats | undefined {
   }
 }
 
-function readText(root: string, file: string, problem: string): string {
-  try {
-    return readFileSync(join(root, file), 'utf8');
-  } catch {
-    throw new UserError(`${file}: ${problem}`);
-  }
+/** A root-relative file's text; undefined when it cannot be read. */
+export type TextReader = (path: string) => string | undefined;
+
+export function diskText(root: string): TextReader {
+  return (path) => {
+    try {
+      return readFileSync(join(root, path), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+function readText(text: TextReader, file: string, problem: string): string {
+  const found = text(file);
+  if (found === undefined) throw new UserError(`${file}: ${problem}`);
+  return found;
 }
 

@@ -1,6 +1,4 @@
 /** The input files of each image (spec §1), as groups shared between images: contexts, crates, shared Cargo files. */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { cratesOfStep } from './cargo/closure';
 import { UserError } from './errors';
 import type { Compat } from './config';
@@ -104,7 +102,7 @@ export class InputIndex {
       shared = this.repository.files.filter((f) => trees.some((tree) => f.startsWith(tree)));
       // Added without asking git, as mzbuild does: they are inputs even when ignored.
       shared.push(...rules.files);
-      for (const file of rules.ifPresent) if (existsSync(join(this.repository.root, file))) shared.push(file);
+      for (const file of rules.ifPresent) if (this.repository.exists(file)) shared.push(file);
       this.cargoShared.set(mode, shared);
     }
     return shared;

@@ -2,13 +2,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCargoCached } from './cargo/cached';
-import { cargoView, type CargoModels, type CargoWorkspace } from './cargo/workspace';
+import { cargoView, type CargoFiles, type CargoModels, type CargoWorkspace } from './cargo/workspace';
 import type { Compat } from './config';
 import { parseMzfrom } from './dockerfile';
 import { located, UserError } from './errors';
 import { FileStats } from './file-stats';
 import { listVisibleFiles } from './git';
-import { MANIFEST, readImage, type Image } from './image-reader';
+import { MANIFEST, readImage, type Image, type TextReader } from './image-reader';
 import { ModelCache } from './model-cache';
 import { sortUtf8 } from './paths';
 import { timings } from './timings';
@@ -31,6 +31,19 @@ export interface ImageGraph {
 export interface Repository extends ImageGraph {
   /** Every git-visible file, listed once for all the inputs of all images. */
   files: string[];
+  /** Whether a file or directory is there, git-visible or not (the Cargo files mzbuild adds without asking git). */
+  exists(path: string): boolean;
+  /** The commit whose tree this is (`--rev`); undefined for the working tree. */
+  commit?: string;
+}
+
+/** A tree to read instead of the working tree: a commit's (revision/snapshot.ts). */
+export interface TreeSource {
+  commit: string;
+  files: string[];
+  text: TextReader;
+  exists(path: string): boolean;
+  cargoFiles(): CargoFiles;
 }
 
 /** Where parsed manifests and the Cargo model come from, and the lstat answers of the run. */
@@ -42,10 +55,15 @@ export interface ModelSources {
   listing?: Promise<string[]>;
   /** Work for the time git takes to list the files, given the listing to watch. */
   whileListing?: (listing: Promise<string[]>) => Promise<void>;
+  /** A commit's tree to read instead of the working tree. */
+  tree?: TreeSource;
+  /** Where manifests and Dockerfiles are read from; default the disk. */
+  text?: TextReader;
 }
 
 /** Discovers every image of the git repository at `root` (its top level), and checks the image graph. */
 export async function loadRepository(root: string, sources: ModelSources = {}): Promise<Repository> {
+  if (sources.tree) return loadTree(root, sources.tree);
   const cache = sources.cache ?? ModelCache.none();
   const stats = sources.stats ?? new FileStats(root);
   const listing = sources.listing ?? timings.timeAsync('git listing', () => listVisibleFiles(root));
@@ -54,7 +72,19 @@ export async function loadRepository(root: string, sources: ModelSources = {}): 
   await sources.whileListing?.(listing);
   const files = await listing;
   timings.note('git listing', `${files.length} files`);
-  return { ...loadImageGraph(root, files.filter(isImageManifest), cargo, { cache, stats }), files };
+  return { ...loadImageGraph(root, files.filter(isImageManifest), cargo, { cache, stats }), files, exists: (path) => existsSync(join(root, path)) };
+}
+
+/** The repository as the tree of a commit has it: no cache (nothing there changes), nothing read from the working tree. */
+function loadTree(root: string, tree: TreeSource): Repository {
+  const cargo = tree.exists('Cargo.toml') ? () => loadCargoModelsOf(root, tree.cargoFiles()) : undefined;
+  const graph = loadImageGraph(root, tree.files.filter(isImageManifest), cargo, { text: tree.text });
+  return { ...graph, files: tree.files, exists: (path) => tree.exists(path), commit: tree.commit };
+}
+
+function loadCargoModelsOf(root: string, files: CargoFiles): CargoModels {
+  const { loadCargoModels } = require('./parsers') as typeof import('./parsers');
+  return loadCargoModels(root, files);
 }
 
 /** The Cargo workspace if there is one, as a loader that rethrows any error when it is asked for. */
@@ -84,7 +114,7 @@ export function loadImageGraph(root: string, manifestFiles: string[], cargoLoade
   timings.time('parse', () => {
     for (const manifestFile of sortUtf8(manifestFiles)) {
       try {
-        const { image, warnings: found } = readImage(root, manifestFile, cache, stats);
+        const { image, warnings: found } = readImage(root, manifestFile, cache, stats, sources.text);
         images.push(image);
         warnings.push(...found);
       } catch (error) {
