@@ -26,7 +26,9 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
   if (invocation.command === 'publish-multiarch') {
     const { force, dryRun } = invocation;
     const results = await publishMultiArch(context, targets, invocation.tag!, context.registry(), { force, dryRun });
-    const written = (r: (typeof results)[number]) => (dryRun ? `would write ${r.references.join(', ')}` : r.references.join(', '));
+    // What is signed is said too: in a dry run every index (signed unless it is already), else those this run signed.
+    const signed = (r: (typeof results)[number]) => (r.signed && r.signed.length > 0 ? ` (${dryRun ? 'and sign' : 'signed'} ${r.signed.join(', ')})` : '');
+    const written = (r: (typeof results)[number]) => (dryRun ? `would write ${r.references.join(', ')}` : r.references.join(', ')) + signed(r);
     if (invocation.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     else for (const r of results) process.stdout.write(`${r.name}\t${r.skipped ? `skipped: ${r.skipped}` : written(r)}\n`);
     return 0;
