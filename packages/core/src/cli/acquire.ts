@@ -4,7 +4,7 @@ import { acquireImages, formatPlan, formatSummary, planImages, refusalMessage, u
 import type { MzbuildContext } from '../context';
 import { findImages, type Repository } from '../repository';
 import { ensurePublished, formatPublishSummary } from '../publish/ensure';
-import { formatPublishPlan, planPublish } from '../publish/plan';
+import { formatPublishPlan, planPublish, planSigning } from '../publish/plan';
 import { publishMultiArch } from '../publish/multiarch';
 import type { Invocation } from './args';
 
@@ -14,7 +14,8 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
   const targets = invocation.all ? repository.images : findImages(repository, invocation.images);
   if (invocation.command === 'ensure') {
     if (invocation.dryRun) {
-      const plan = await planPublish(context, targets, { replaceUntrusted: invocation.replaceUntrusted });
+      // With a signing key, the dry run also says what would be signed.
+      const plan = await planSigning(context, await planPublish(context, targets, { replaceUntrusted: invocation.replaceUntrusted }));
       process.stdout.write(invocation.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPublishPlan(plan));
       return 0;
     }

@@ -28,6 +28,8 @@ export interface PublishEntry {
   digests?: Record<string, string>;
   /** With trusted keys and --replace-untrusted: tags there, not signed by a trusted key, that are written over. */
   replaced?: string[];
+  /** With a signing key, once `planSigning` has asked: the references publishing would sign (those without our signature). */
+  sign?: string[];
 }
 
 export interface PublishPlan {
@@ -113,6 +115,27 @@ async function checkTrust(context: MzbuildContext, existence: Map<string, Presen
   return [...existence].filter(([, answer]) => answer.trust?.trusted === false).map(([reference]) => reference);
 }
 
+/**
+ * What carrying out the plan would sign, for a dry run to say: everything pushed or copied, and of
+ * what is there, each tag that our key has not signed (asked once per image, through the run's
+ * verified cache, as signing itself asks). Without a signing key, nothing: the entries stay as they are.
+ */
+export async function planSigning(context: MzbuildContext, plan: PublishPlan): Promise<PublishPlan> {
+  const key = await context.signingKey();
+  if (!key) return plan;
+  const signedAlready = async (reference: string, digest: string | undefined) =>
+    digest !== undefined && (await context.registry().verify(reference, digest, [key.publicKey], { cache: context.verifiedCache() })).trusted;
+  const entries = await Promise.all(
+    plan.entries.map(async (entry): Promise<PublishEntry> => {
+      if (entry.action === 'not published') return entry;
+      const there = await Promise.all(entry.references.map((reference) => signedAlready(reference, entry.digests?.[reference])));
+      // A push or a copy writes the tag anew, so its signature too; a copy keeps the digest, and one already signed at its source stays signed.
+      return { ...entry, sign: entry.references.filter((_, i) => !there[i]) };
+    }),
+  );
+  return { ...plan, entries };
+}
+
 /** The plan as `mzimage ensure --dry-run` prints it: a line per image, and how pushed images are acquired. */
 export function formatPublishPlan(plan: PublishPlan): string {
   const width = Math.max(...plan.entries.map((e) => e.name.length), 5);
@@ -125,7 +148,8 @@ export function formatPublishPlan(plan: PublishPlan): string {
           ? `${e.references.join(', ')} (${how.get(e.name)!.action === 'build' ? 'built first' : how.get(e.name)!.action === 'refused' ? 'refused' : 'from the local engine'})`
           : e.references.join(', ');
     const replaced = e.replaced ? ` (replacing untrusted ${e.replaced.join(', ')})` : '';
-    return `${e.name.padEnd(width)}  ${e.action.padEnd(13)}  ${detail}${replaced}\n`;
+    const sign = e.sign === undefined ? '' : e.sign.length > 0 ? ` (would sign ${e.sign.join(', ')})` : ' (signed already)';
+    return `${e.name.padEnd(width)}  ${e.action.padEnd(13)}  ${detail}${replaced}${sign}\n`;
   });
   return lines.join('');
 }
