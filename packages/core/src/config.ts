@@ -29,6 +29,11 @@ export interface Config extends FingerprintConfig {
   mirrors: string[];
   /** Absolute paths of the public keys a registry's image must be signed by to be used or counted as published; none: no signatures asked for. */
   trustedKeys: string[];
+  /**
+   * Where an untrusted job (a pull request's) pushes, instead of `registry` and the mirrors, which
+   * it then only reads; images missing from `registry` are looked for here too. Undefined: none.
+   */
+  cacheRegistry: string | undefined;
 }
 
 /** The name under which users register the Nx plugin; its options in nx.json are read here too. */
@@ -48,6 +53,8 @@ export interface SharedOptions {
   sanitizer?: Sanitizer;
   /** Public key files (cosign.pub); in nx.json relative to the workspace root. */
   trustedKeys?: string[];
+  /** Where an untrusted job pushes what it builds (a scratch namespace trusted jobs never read). */
+  cacheRegistry?: string;
 }
 
 export interface ConfigSources {
@@ -76,6 +83,12 @@ export const CONFIG_ENV = ['MZBUILD_PROFILE', 'MZBUILD_ARCH', 'MZBUILD_REGISTRY'
 
 /** Where the trusted keys come from when no flag names them: comma-separated paths. */
 export const TRUSTED_KEYS_ENV = 'MZBUILD_TRUSTED_KEYS';
+
+/**
+ * Where the cache registry comes from when no flag names it. Not in CONFIG_ENV: it changes where
+ * a run pushes, not what any image or reference is.
+ */
+export const CACHE_REGISTRY_ENV = 'MZBUILD_CACHE_REGISTRY';
 
 /**
  * Resolves the configuration: flags, then the environment (`MZBUILD_PROFILE`, `MZBUILD_ARCH`,
@@ -112,6 +125,7 @@ export async function resolveConfig(sources: ConfigSources = {}): Promise<Config
     imagePrefix: flags.imagePrefix ?? options.imagePrefix ?? '',
     mirrors: (flags.mirrors ?? listFromEnv(env['MZBUILD_MIRRORS']) ?? options.mirrors ?? []).map((r) => r.replace(/\/+$/, '')),
     trustedKeys: trustedKeys(sources, flags, env, options),
+    cacheRegistry: (flags.cacheRegistry ?? nonEmpty(env[CACHE_REGISTRY_ENV]) ?? options.cacheRegistry)?.replace(/\/+$/, ''),
   };
 }
 

@@ -56,6 +56,10 @@ export async function publishMultiArch(
 ): Promise<MultiArchResult[]> {
   const { config, resolver } = context;
   if (!config.registry) throw new UserError(NO_REGISTRY);
+  // Release tags live in the registry, which a run with a cache registry (an untrusted job) never writes.
+  if (config.cacheRegistry !== undefined) {
+    throw new UserError(`no index was written: a run with a cache registry (${config.cacheRegistry}) writes only there, and release tags belong in the registry; unset cacheRegistry (MZBUILD_CACHE_REGISTRY, --cache-registry) in the job that moves them`);
+  }
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) throw new UserError(`${tag} is not a valid tag: letters, digits, _ . - (up to 128, not starting with . or -)`);
   const registries = [config.registry, ...config.mirrors];
   const arches = options.arches ?? ARCHES;
