@@ -15,6 +15,26 @@ it('shows the GitHub Actions workflow exactly as docs/ci/github-actions.yml has 
   expect(parsed.jobs.publish.strategy.matrix.include.map((i: { arch: string }) => i.arch)).toEqual(['x86_64', 'aarch64']);
 });
 
+it('shows the signed workflow as docs/ci/github-actions-signed.yml has it: main signs and pushes to the registry, pull requests have no key and push to the cache registry', () => {
+  const workflow = readFileSync(join(ROOT, 'docs/ci/github-actions-signed.yml'), 'utf8');
+  expect(readmeBlocks('yaml')).toContain(workflow);
+  const { jobs } = parse(workflow);
+  expect(Object.keys(jobs)).toEqual(['publish', 'pull-request', 'multiarch']);
+  expect(jobs.publish.if).toBe("github.event_name == 'push'");
+  expect(jobs['pull-request'].if).toBe("github.event_name == 'pull_request'");
+  for (const job of [jobs.publish, jobs.multiarch]) {
+    expect(job.environment).toBe('signing');
+    expect(job.env.MZBUILD_SIGNING_KEY).toBe('${{ secrets.MZBUILD_SIGNING_KEY }}');
+    expect(job.env.MZBUILD_CACHE_REGISTRY).toBeUndefined();
+  }
+  expect(jobs.multiarch.needs).toBe('publish');
+  // The pull request's job: no key, nor any secret but the token, and a cache registry of its own.
+  const pr = jobs['pull-request'];
+  expect(JSON.stringify(pr).match(/secrets\.\w+/g)).toEqual(['secrets.GITHUB_TOKEN']);
+  expect(pr.env.MZBUILD_CACHE_REGISTRY).toMatch(/^ghcr\.io\/acme\/monorepo-pr$/);
+  expect(pr.steps.at(-1).run).toBe('npx nx affected -t publish');
+});
+
 it('names the scripts, commands and files that exist', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts;

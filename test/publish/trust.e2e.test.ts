@@ -166,6 +166,26 @@ it('signs with a second key (its PEM text in MZBUILD_SIGNING_KEY): one more laye
   expect(existsSync(join(dir, 'second.pub'))).toBe(true);
 });
 
+it('ensure --dry-run says what publishing would sign, in text and JSON, and writes nothing', async () => {
+  const { a, b } = (await references()) as { a: string; b: string };
+  proxy.clear();
+  const signedAlready = await cli(['ensure', '--all', '--dry-run', ...trusted()], signer());
+  expect(signedAlready.status).toBe(0);
+  expect(signedAlready.stdout).toMatch(/^a +published +\S+ \(signed already\)$/m);
+  expect(signedAlready.stdout).toMatch(/^b +published +\S+ \(signed already\)$/m);
+  const third = await writeKeyPair(dir, PASSWORD, 'third');
+  const env = { MZBUILD_SIGNING_KEY: third.privatePem, MZBUILD_SIGNING_KEY_PASSWORD: PASSWORD };
+  const text = await cli(['ensure', '--all', '--dry-run', ...trusted()], env);
+  expect(text.stdout).toContain(`(would sign ${a})`);
+  expect(text.stdout).toContain(`(would sign ${b})`);
+  const json = JSON.parse((await cli(['ensure', 'a', '--dry-run', '--json', ...trusted()], env)).stdout);
+  expect(json.entries).toEqual([expect.objectContaining({ name: 'a', action: 'published', sign: [a] })]);
+  // Without a key, nothing is said of signing.
+  const keyless = JSON.parse((await cli(['ensure', 'a', '--dry-run', '--json', ...trusted()])).stdout);
+  expect(keyless.entries[0].sign).toBeUndefined();
+  expect(proxy.writes()).toEqual([]);
+});
+
 it('copies to a mirror, then signs there', async () => {
   const mirror = await RegistryServer.start();
   try {

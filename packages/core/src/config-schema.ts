@@ -15,6 +15,8 @@ export const sharedOptionsSchema = z.object({
   compat: z.enum(COMPAT_MODES).optional(),
   /** Public key files (cosign.pub); in nx.json relative to the workspace root. */
   trustedKeys: z.array(z.string()).optional(),
+  /** Where an untrusted job pushes what it builds. */
+  cacheRegistry: z.string().optional(),
 });
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

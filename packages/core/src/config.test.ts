@@ -12,6 +12,7 @@ describe('resolveConfig', () => {
       imagePrefix: '',
       mirrors: [],
       trustedKeys: [],
+      cacheRegistry: undefined,
     });
     expect((await resolveConfig({ env: {}, hostArch: 'arm64' })).arch).toBe('aarch64');
   });
@@ -46,6 +47,15 @@ describe('resolveConfig', () => {
     expect((await resolveConfig({ ...base, env: {} })).trustedKeys).toEqual(['/work/keys/ci.pub']);
     expect((await resolveConfig({ ...base, env: { MZBUILD_TRUSTED_KEYS: 'a.pub, /k/b.pub' } })).trustedKeys).toEqual(['/work/sub/a.pub', '/k/b.pub']);
     expect((await resolveConfig({ ...base, env: { MZBUILD_TRUSTED_KEYS: 'a.pub' }, flags: { trustedKeys: ['f.pub'] } })).trustedKeys).toEqual(['/work/sub/f.pub']);
+  });
+
+  it('takes the cache registry from the flag, then MZBUILD_CACHE_REGISTRY, then nx.json', async () => {
+    const base = { hostArch: 'x64', pluginOptions: { cacheRegistry: 'nx.example/pr' } };
+    expect((await resolveConfig({ ...base, env: {} })).cacheRegistry).toBe('nx.example/pr');
+    expect((await resolveConfig({ ...base, env: { MZBUILD_CACHE_REGISTRY: 'env.example/pr/' } })).cacheRegistry).toBe('env.example/pr');
+    expect((await resolveConfig({ ...base, env: { MZBUILD_CACHE_REGISTRY: '' } })).cacheRegistry).toBe('nx.example/pr');
+    expect((await resolveConfig({ ...base, env: { MZBUILD_CACHE_REGISTRY: 'env.example/pr' }, flags: { cacheRegistry: 'flag.example/pr' } })).cacheRegistry).toBe('flag.example/pr');
+    expect((await resolveConfig({ hostArch: 'x64', env: {} })).cacheRegistry).toBeUndefined();
   });
 
   it('takes mirrors from the flag, then MZBUILD_MIRRORS, then nx.json', async () => {

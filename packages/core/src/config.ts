@@ -37,6 +37,11 @@ export interface Config extends FingerprintConfig {
   mirrors: string[];
   /** Absolute paths of the public keys a registry's image must be signed by to be used or counted as published; none: no signatures asked for. */
   trustedKeys: string[];
+  /**
+   * Where an untrusted job (a pull request's) pushes, instead of `registry` and the mirrors, which
+   * it then only reads; images missing from `registry` are looked for here too. Undefined: none.
+   */
+  cacheRegistry: string | undefined;
 }
 
 /** The name under which users register the Nx plugin; its options in nx.json are read here too. */
@@ -57,6 +62,8 @@ export interface SharedOptions {
   compat?: Compat;
   /** Public key files (cosign.pub); in nx.json relative to the workspace root. */
   trustedKeys?: string[];
+  /** Where an untrusted job pushes what it builds (a scratch namespace trusted jobs never read). */
+  cacheRegistry?: string;
 }
 
 export interface ConfigSources {
@@ -106,6 +113,12 @@ export function compatMode(env: NodeJS.ProcessEnv, options: { compat?: unknown }
 export const TRUSTED_KEYS_ENV = 'MZBUILD_TRUSTED_KEYS';
 
 /**
+ * Where the cache registry comes from when no flag names it. Not in CONFIG_ENV: it changes where
+ * a run pushes, not what any image or reference is.
+ */
+export const CACHE_REGISTRY_ENV = 'MZBUILD_CACHE_REGISTRY';
+
+/**
  * Resolves the configuration: flags, then the environment (`MZBUILD_PROFILE`, `MZBUILD_ARCH`,
  * `MZBUILD_REGISTRY`, `MZBUILD_COMPAT`, and mzbuild's `CI_LTO`, `CI_COVERAGE_ENABLED`, `CI_SANITIZER`), then
  * nx.json, then defaults (the host's architecture, the GHCR repository of a GitHub `origin`).
@@ -142,6 +155,7 @@ export async function resolveConfig(sources: ConfigSources = {}): Promise<Config
     imagePrefix: flags.imagePrefix ?? options.imagePrefix ?? '',
     mirrors: (flags.mirrors ?? listFromEnv(env['MZBUILD_MIRRORS']) ?? options.mirrors ?? []).map((r) => r.replace(/\/+$/, '')),
     trustedKeys: trustedKeys(sources, flags, env, options),
+    cacheRegistry: (flags.cacheRegistry ?? nonEmpty(env[CACHE_REGISTRY_ENV]) ?? options.cacheRegistry)?.replace(/\/+$/, ''),
   };
 }
 

@@ -48,5 +48,5 @@ export { spawnLines, type SpawnOptions, type SpawnResult } from './process/spawn
 export { buildImage } from './docker/build';
 export { dockerClient, dockerCommand, localImages, pullImage, type DockerClient } from './docker/client';
 export { ensurePublished, formatPublishSummary, publish, type PublishOptions, type PublishOutcome } from './publish/ensure';
-export { formatPublishPlan, planPublish, type PublishAction, type PublishEntry, type PublishPlan } from './publish/plan';
+export { formatPublishPlan, planPublish, planSigning, type PublishAction, type PublishEntry, type PublishPlan } from './publish/plan';
 export { isVersionTag, publishMultiArch, type MultiArchResult } from './publish/multiarch';

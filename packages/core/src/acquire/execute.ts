@@ -74,12 +74,15 @@ export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): P
       try {
         if (entry.action === 'registry') {
           if (!pull(entry.name)) return outcome('in registry');
+          // From the cache registry, when the registry lacks it; named by its reference after, as every image is.
+          const from = entry.source ?? entry.reference;
           if (entry.digest === undefined) {
-            await builders.pull(entry.reference, log);
+            await builders.pull(from, log);
+            if (from !== entry.reference) await builders.tag?.(from, entry.reference);
             return outcome('pulled');
           }
           // Verified: by digest, so that the tag cannot have moved to another image since the check.
-          const pinned = pinnedReference(entry.reference, entry.digest);
+          const pinned = pinnedReference(from, entry.digest);
           await builders.pull(pinned, log);
           await builders.tag?.(pinned, entry.reference);
           return outcome('pulled');

@@ -8,6 +8,7 @@ import type { Image } from '../repository';
 import { executePlan, type Builders } from './execute';
 import { makePlan, type PlanEntry, type PlanOptions, type RegistryAnswer } from './plan';
 import { realBuilders } from './builders';
+import { cacheReferenceOf } from './cache-registry';
 import type { Outcome } from './summary';
 
 export { formatPlan, refusalMessage, untrustedRefusal, type Action, type PlanEntry, type RegistryAnswer } from './plan';
@@ -57,9 +58,11 @@ export async function planResolved(
   const { env } = context;
   const allowedByEnv = envIsTruthy(env['MZBUILD_ALLOW_LOCAL_BUILD']);
   const allowLocalBuild = options.allowLocalBuild;
+  const cacheReference = cacheReferenceOf(context.config);
   return makePlan(resolved, {
     localImages: await localImages(context.docker, env),
     ...(checkRegistry ? { checkRegistry } : {}),
+    ...(cacheReference ? { cacheReference } : {}),
     ...(verify ? { verify } : {}),
     ci: envIsTruthy(env['CI']),
     allowLocalBuild: typeof allowLocalBuild === 'function' ? (name) => allowLocalBuild(name) ?? allowedByEnv : (allowLocalBuild ?? allowedByEnv),

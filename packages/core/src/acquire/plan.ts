@@ -30,6 +30,8 @@ export interface PlanEntry {
   digest?: string;
   /** For `refused`: what the registry has is not signed by a trusted key (rather than missing). */
   untrusted?: boolean;
+  /** For `registry`, when the registry lacks it and the cache registry has it: the reference pulled (then tagged as `reference`). */
+  source?: string;
 }
 
 export interface PlanOptions {
@@ -42,6 +44,12 @@ export interface PlanOptions {
    * for every present image at once. Undefined: no signatures are asked for.
    */
   verify?: (reference: string, digest: string) => Promise<Verification>;
+  /**
+   * With a cache registry: an image's reference there. What the registry lacks (or has untrusted)
+   * is looked for there, in a second batch, and held to the same rule: with `verify`, only a
+   * signed image counts.
+   */
+  cacheReference?: (reference: string) => string;
   /** In CI, a publishable image missing from the registry is refused unless local builds are allowed. */
   ci: boolean;
   /** For all images, or image by image (a batch of Nx tasks with options of their own). */
@@ -56,6 +64,7 @@ export async function makePlan(resolved: ResolvedImage[], options: PlanOptions):
   const answers = options.checkRegistry && askable.length > 0 ? await options.checkRegistry(askable) : new Map<string, RegistryAnswer>();
   const existence = new Map([...answers].map(([reference, answer]) => [reference, typeof answer === 'string' ? { existence: answer } : answer]));
   if (options.verify) await verifyPresent(existence, options.verify);
+  const cached = await lookInCache(askable.filter((reference) => !isHit(existence.get(reference))), options);
 
   const allowed = typeof options.allowLocalBuild === 'function' ? options.allowLocalBuild : () => options.allowLocalBuild as boolean;
   return resolved.map((r): PlanEntry => {
@@ -71,15 +80,39 @@ export async function makePlan(resolved: ResolvedImage[], options: PlanOptions):
     if (!options.checkRegistry) return { ...base, action: 'build', reason: 'no registry configured' };
     const answer = existence.get(r.reference);
     const state = answer?.existence ?? 'unknown';
+    const fromCache = cached.get(r.reference);
+    const cacheAnswer = fromCache?.answer;
+    if (!isHit(answer) && fromCache && isHit(cacheAnswer)) {
+      return { ...base, action: 'registry', source: fromCache.reference, ...(cacheAnswer.trust?.trusted ? { digest: cacheAnswer.digest! } : {}) };
+    }
+    // Said, so that a build in a job with a cache registry is not a mystery: what is there is not trusted.
+    const inCache = cacheAnswer?.trust?.trusted === false ? `; the cache registry's is not signed by a trusted key either` : '';
     if (state === 'present' && answer?.trust && !answer.trust.trusted) {
-      const reason = `not signed by a trusted key: ${answer.trust.reason}`;
+      const reason = `not signed by a trusted key: ${answer.trust.reason}${inCache}`;
       if (options.ci && !allowed(r.image.name)) return { ...base, action: 'refused', untrusted: true, reason: `in CI, the registry's image is ${reason}` };
       return { ...base, action: 'untrusted', reason };
     }
     if (state === 'present') return { ...base, action: 'registry', ...(answer?.trust?.trusted ? { digest: answer.digest! } : {}) };
     if (state === 'absent' && options.ci && !allowed(r.image.name)) return { ...base, action: 'refused', reason: 'in CI, expected in the registry' };
-    return { ...base, action: 'build', reason: state === 'absent' ? 'not in the registry' : 'the registry could not be asked' };
+    return { ...base, action: 'build', reason: (state === 'absent' ? 'not in the registry' : 'the registry could not be asked') + inCache };
   });
+}
+
+type Answer = Presence & { trust?: Verification };
+
+/** A registry's answer that makes the image usable from it: there, and trusted or not asked to be. */
+function isHit(answer: Answer | undefined): answer is Answer {
+  return answer?.existence === 'present' && answer.trust?.trusted !== false;
+}
+
+/** What the cache registry says of the references the registry missed (verified as the registry's are), by the registry's reference. */
+async function lookInCache(missed: string[], options: PlanOptions): Promise<Map<string, { reference: string; answer: Answer | undefined }>> {
+  const { cacheReference, checkRegistry } = options;
+  if (!cacheReference || !checkRegistry || missed.length === 0) return new Map();
+  const answers = await checkRegistry(missed.map(cacheReference));
+  const existence = new Map([...answers].map(([reference, answer]) => [reference, typeof answer === 'string' ? { existence: answer } : answer]));
+  if (options.verify) await verifyPresent(existence, options.verify);
+  return new Map(missed.map((reference) => [reference, { reference: cacheReference(reference), answer: existence.get(cacheReference(reference)) }]));
 }
 
 /** Every present image verified at once (each answer cached by the caller's verify); one without a digest cannot be, and is untrusted. */
@@ -113,6 +146,6 @@ export function untrustedRefusal(entry: PlanEntry): string {
 export function formatPlan(entries: PlanEntry[]): string {
   const width = Math.max(...entries.map((e) => e.name.length), 4);
   return entries
-    .map((e) => `${e.name.padEnd(width)}  ${e.action.padEnd(9)}  ${e.reference}${e.reason ? `  (${e.reason})` : ''}\n`)
+    .map((e) => `${e.name.padEnd(width)}  ${e.action.padEnd(9)}  ${e.reference}${e.source ? `  (from the cache registry: ${e.source})` : ''}${e.reason ? `  (${e.reason})` : ''}\n`)
     .join('');
 }

@@ -4,7 +4,7 @@ import { acquireImages, formatPlan, formatSummary, planImages, refusalMessage, u
 import type { MzbuildContext } from '../context';
 import { findImages, type Repository } from '../repository';
 import { ensurePublished, formatPublishSummary } from '../publish/ensure';
-import { formatPublishPlan, planPublish } from '../publish/plan';
+import { formatPublishPlan, planPublish, planSigning } from '../publish/plan';
 import { publishMultiArch } from '../publish/multiarch';
 import type { Invocation } from './args';
 
@@ -14,7 +14,8 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
   const targets = invocation.all ? repository.images : findImages(repository, invocation.images);
   if (invocation.command === 'ensure') {
     if (invocation.dryRun) {
-      const plan = await planPublish(context, targets, { replaceUntrusted: invocation.replaceUntrusted });
+      // With a signing key, the dry run also says what would be signed.
+      const plan = await planSigning(context, await planPublish(context, targets, { replaceUntrusted: invocation.replaceUntrusted }));
       process.stdout.write(invocation.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPublishPlan(plan));
       return 0;
     }
@@ -26,7 +27,9 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
   if (invocation.command === 'publish-multiarch') {
     const { force, dryRun } = invocation;
     const results = await publishMultiArch(context, targets, invocation.tag!, context.registry(), { force, dryRun });
-    const written = (r: (typeof results)[number]) => (dryRun ? `would write ${r.references.join(', ')}` : r.references.join(', '));
+    // What is signed is said too: in a dry run every index (signed unless it is already), else those this run signed.
+    const signed = (r: (typeof results)[number]) => (r.signed && r.signed.length > 0 ? ` (${dryRun ? 'and sign' : 'signed'} ${r.signed.join(', ')})` : '');
+    const written = (r: (typeof results)[number]) => (dryRun ? `would write ${r.references.join(', ')}` : r.references.join(', ')) + signed(r);
     if (invocation.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     else for (const r of results) process.stdout.write(`${r.name}\t${r.skipped ? `skipped: ${r.skipped}` : written(r)}\n`);
     return 0;

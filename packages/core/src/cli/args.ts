@@ -41,6 +41,9 @@ options:
                                     MZBUILD_TRUSTED_KEYS, then nx.json's trustedKeys). Publishing signs
                                     with MZBUILD_SIGNING_KEY (a path or the PEM text) when it is set
   --replace-untrusted               build and push over fingerprint tags no trusted key signed (ensure)
+  --cache-registry REGISTRY         where an untrusted job (a pull request's) pushes, never to the
+                                    registry or mirrors; images the registry lacks are looked for there
+                                    too (default: MZBUILD_CACHE_REGISTRY, then nx.json's cacheRegistry)
   --output PREFIX                   where keygen writes PREFIX.key and PREFIX.pub
   --all                             every image (fingerprint, spec)
   --transitive                      include the inputs of dependencies (describe)
@@ -79,7 +82,7 @@ export interface Invocation {
   runArgs: string[];
 }
 
-const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--output']);
+const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--cache-registry', '--output', '--rev']);
 
 /** `run IMAGE ARGS…`: the arguments after the image are the container's, options included. */
 function splitRunArguments(argv: string[]): { own: string[]; runArgs: string[] } {
@@ -120,6 +123,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
         mirror: { type: 'string', multiple: true },
         'trusted-key': { type: 'string', multiple: true },
         'replace-untrusted': { type: 'boolean' },
+        'cache-registry': { type: 'string' },
         output: { type: 'string' },
         all: { type: 'boolean' },
         transitive: { type: 'boolean' },
@@ -156,6 +160,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
   if (values['image-prefix'] !== undefined) flags.imagePrefix = values['image-prefix'];
   if (values.mirror !== undefined) flags.mirrors = values.mirror;
   if (values['trusted-key'] !== undefined) flags.trustedKeys = values['trusted-key'];
+  if (values['cache-registry'] !== undefined) flags.cacheRegistry = values['cache-registry'];
 
   const invocation: Invocation = {
     command: command as Command,

@@ -62,6 +62,8 @@ export async function publish(context: MzbuildContext, plan: PublishPlan, option
           case 'not published':
             return outcome(entry.action);
           case 'published':
+            // Found in the registry by a run with a cache registry: not this run's to sign.
+            if (entry.readOnly) return outcome('published');
             return await signed('published', entry.digests ?? {});
           case 'copy': {
             const digest = entry.digests?.[entry.copy!.from];
@@ -75,8 +77,9 @@ export async function publish(context: MzbuildContext, plan: PublishPlan, option
           case 'push': {
             const image = acquiredByName.get(entry.name)!;
             if (image.result === 'failed' || image.result === 'skipped') return outcome(image.result, image.error);
-            for (const [i, reference] of references.entries()) {
-              if (i > 0) await tagImage(docker, references[0]!, reference, env);
+            // The engine has it under its reference in the registry; pushed under each reference it is published at.
+            for (const reference of references) {
+              if (reference !== image.reference) await tagImage(docker, image.reference, reference, env);
               log(`pushing ${reference}`);
               await slots.run(() => pushImage(docker, reference, env));
             }

@@ -1,17 +1,14 @@
-/** Multi-arch indexes under release tags (mzbuild's `publish-multiarch`), written through the registry API alone. */
+/** Multi-arch indexes under release tags (mzbuild's `publish-multiarch`), written through the registry API alone, their sources verified and the indexes signed. */
+import { pinnedReference } from '../acquire/pinned';
 import { ARCHES, imageReference, type Arch } from '../config';
 import type { MzbuildContext } from '../context';
 import { UserError } from '../errors';
-import type { Existence } from '../registry/client';
+import type { RegistryClient } from '../registry/client';
 import type { Image } from '../repository';
 import { NO_REGISTRY } from './plan';
 
-/** What assembling indexes needs from a registry client. */
-export interface IndexRegistry {
-  checkExistence(references: string[]): Promise<Map<string, Existence>>;
-  tagExists(reference: string): Promise<boolean>;
-  createIndex(target: string, sources: { platform: { os: string; architecture: string }; reference: string }[]): Promise<string>;
-}
+/** What assembling indexes needs from a registry client: the check, the index, and signatures. */
+export type IndexRegistry = Pick<RegistryClient, 'checkPresence' | 'tagExists' | 'createIndex' | 'verify' | 'sign'>;
 
 const PLATFORM: Record<Arch, { os: string; architecture: string }> = {
   x86_64: { os: 'linux', architecture: 'amd64' },
@@ -29,6 +26,11 @@ export interface MultiArchResult {
   references: string[];
   /** Why an image got no index (`mainline: false` images get no version tags). */
   skipped?: string;
+  /**
+   * With a signing key: the indexes whose signature this run wrote (none when they were signed
+   * already); in a dry run, those that would be signed unless they are already.
+   */
+  signed?: string[];
 }
 
 /**
@@ -36,6 +38,14 @@ export interface MultiArchResult {
  * this one tree, in the registry and every mirror, through the registry API alone. Everything is
  * checked before anything is written: a missing architecture, or a version tag that exists
  * (unless `force`), fails the whole call and writes nothing. `latest` and `unstable` always move.
+ *
+ * With trusted keys, every per-architecture source must be signed by one of them, as any reuse
+ * of a registry's image must: an index would otherwise hand machines an image someone planted
+ * under a fingerprint tag. An untrusted source fails the call naming it; there is no replacing it
+ * here, since this command builds nothing (`ensure --replace-untrusted --arch …` does). The
+ * verified sources are listed by digest, so that a tag moved since the check cannot slip in.
+ * With a signing key, each index is signed under its tag once written (writing nothing where our
+ * signature is there already).
  */
 export async function publishMultiArch(
   context: MzbuildContext,
@@ -46,6 +56,10 @@ export async function publishMultiArch(
 ): Promise<MultiArchResult[]> {
   const { config, resolver } = context;
   if (!config.registry) throw new UserError(NO_REGISTRY);
+  // Release tags live in the registry, which a run with a cache registry (an untrusted job) never writes.
+  if (config.cacheRegistry !== undefined) {
+    throw new UserError(`no index was written: a run with a cache registry (${config.cacheRegistry}) writes only there, and release tags belong in the registry; unset cacheRegistry (MZBUILD_CACHE_REGISTRY, --cache-registry) in the job that moves them`);
+  }
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) throw new UserError(`${tag} is not a valid tag: letters, digits, _ . - (up to 128, not starting with . or -)`);
   const registries = [config.registry, ...config.mirrors];
   const arches = options.arches ?? ARCHES;
@@ -73,13 +87,14 @@ export async function publishMultiArch(
   });
 
   const sources = plans.flatMap((p) => p.writes ?? []).flatMap((w) => w.sources);
-  const existence = await registry.checkExistence(sources.map((s) => s.reference));
-  const missing = sources.filter((s) => existence.get(s.reference) !== 'present');
+  const presence = await registry.checkPresence(sources.map((s) => s.reference));
+  const missing = sources.filter((s) => presence.get(s.reference)?.existence !== 'present');
   if (missing.length > 0) {
     throw new UserError(
-      `no index was written: ${missing.map((s) => `${s.arch} image ${s.reference} is ${existence.get(s.reference) === 'absent' ? 'not published' : 'not known to exist (the registry could not be asked)'}`).join('; ')}`,
+      `no index was written: ${missing.map((s) => `${s.arch} image ${s.reference} is ${presence.get(s.reference)?.existence === 'absent' ? 'not published' : 'not known to exist (the registry could not be asked)'}`).join('; ')}`,
     );
   }
+  const pinned = await verifySources(context, registry, sources, presence);
   if (version && !options.force) {
     const taken = [];
     for (const write of plans.flatMap((p) => p.writes ?? [])) if (await registry.tagExists(write.target)) taken.push(write.target);
@@ -88,16 +103,52 @@ export async function publishMultiArch(
     }
   }
 
+  const key = await context.signingKey();
   const results: MultiArchResult[] = [];
   for (const plan of plans) {
     if (!plan.writes) {
       results.push({ name: plan.image.name, references: [], skipped: plan.skipped });
       continue;
     }
+    const signed: string[] = [];
     for (const write of options.dryRun ? [] : plan.writes) {
-      await registry.createIndex(write.target, write.sources.map(({ platform, reference }) => ({ platform, reference })));
+      const digest = await registry.createIndex(write.target, write.sources.map(({ platform, reference }) => ({ platform, reference: pinned.get(reference) ?? reference })));
+      // The signature names the tag (latest, v1.2.3): what a puller of that tag asks to be signed.
+      if (key && (await registry.sign(write.target, digest, key)).written) signed.push(write.target);
     }
-    results.push({ name: plan.image.name, references: plan.writes.map((w) => w.target) });
+    const targets = plan.writes.map((w) => w.target);
+    results.push({ name: plan.image.name, references: targets, ...(key ? { signed: options.dryRun ? targets : signed } : {}) });
   }
   return results;
+}
+
+/**
+ * With trusted keys, every source verified (at once, through the run's cache): an untrusted one
+ * fails the call, naming it. Returns each verified source's reference pinned to its digest.
+ */
+async function verifySources(
+  context: MzbuildContext,
+  registry: IndexRegistry,
+  sources: { arch: Arch; reference: string }[],
+  presence: Awaited<ReturnType<IndexRegistry['checkPresence']>>,
+): Promise<Map<string, string>> {
+  const keys = await context.trustedKeys();
+  if (keys.length === 0) return new Map();
+  const unique = [...new Map(sources.map((s) => [s.reference, s])).values()];
+  const answers = await Promise.all(
+    unique.map(async (s) => {
+      const digest = presence.get(s.reference)?.digest;
+      if (digest === undefined) return { ...s, digest, trust: { trusted: false as const, reason: 'the registry named no digest for it' } };
+      return { ...s, digest, trust: await registry.verify(s.reference, digest, keys, { cache: context.verifiedCache() }) };
+    }),
+  );
+  const untrusted = answers.filter((a) => !a.trust.trusted);
+  if (untrusted.length > 0) {
+    const why = untrusted.map((a) => `${a.arch} image ${a.reference} is not signed by a trusted key (${a.trust.trusted ? '' : a.trust.reason})`);
+    throw new UserError(
+      `no index was written: ${why.join('; ')}; publish-multiarch builds nothing, so replace ${untrusted.length === 1 ? 'it' : 'them'} first ` +
+        `with mzimage ensure --replace-untrusted --arch ${[...new Set(untrusted.map((a) => a.arch))].join('|')} (the publish target's replaceUntrusted option)`,
+    );
+  }
+  return new Map(answers.map((a) => [a.reference, pinnedReference(a.reference, a.digest!)]));
 }

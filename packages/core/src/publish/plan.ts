@@ -5,6 +5,7 @@
  * anything is written.
  */
 import { planResolved, verifier, type PlanEntry, type RegistryAnswer } from '../acquire';
+import { cacheReferenceOf } from '../acquire/cache-registry';
 import { verifyPresent } from '../acquire/plan';
 import { imageReference } from '../config';
 import type { MzbuildContext } from '../context';
@@ -28,6 +29,10 @@ export interface PublishEntry {
   digests?: Record<string, string>;
   /** With trusted keys and --replace-untrusted: tags there, not signed by a trusted key, that are written over. */
   replaced?: string[];
+  /** With a signing key, once `planSigning` has asked: the references publishing would sign (those without our signature). */
+  sign?: string[];
+  /** With a cache registry: `published` because the registry has it, which this run only reads (nothing is written or signed). */
+  readOnly?: boolean;
 }
 
 export interface PublishPlan {
@@ -49,24 +54,37 @@ export interface PublishPlanOptions {
  * answer. The answers are asked afresh, never remembered: a remembered "it exists" would skip
  * a tag that a retention policy deleted. With trusted keys, a tag no trusted key signed is not
  * published: the plan fails naming it, or with `replaceUntrusted` writes over it.
+ *
+ * With a cache registry, the run is an untrusted one: it publishes there alone, never to the
+ * registry or mirrors, which it only reads. An image the registry has (trusted) is published
+ * already; one the cache registry has (held to the same rule) too; the rest are pushed to the
+ * cache registry. An untrusted tag there is written over without asking (keyless jobs write that
+ * namespace, so its tags are unsigned as a rule); one in the registry is not this run's to touch,
+ * and is only warned of.
  */
 export async function planPublish(context: MzbuildContext, targets: Image[], options: PublishPlanOptions = {}): Promise<PublishPlan> {
   const { config, resolver } = context;
   if (!config.registry) throw new UserError(NO_REGISTRY);
-  const registries = [config.registry, ...config.mirrors];
+  const toCache = cacheReferenceOf(config);
+  // With a cache registry, the run writes there alone; the registry and mirrors are only read.
+  const registries = toCache ? [config.cacheRegistry!] : [config.registry, ...config.mirrors];
   const resolved = await resolver.resolve(targets, config);
   resolver.saveCache();
   const referencesOf = (r: ResolvedImage) => registries.map((registry) => imageReference({ ...config, registry }, r.image.name, r.fingerprint));
 
   const publishable = resolved.filter((r) => r.image.manifest.publish);
-  const existence: Map<string, Presence & { trust?: Verification }> = await context.registry().checkPresence(publishable.flatMap(referencesOf));
+  const asked = [...publishable.flatMap(referencesOf), ...(toCache ? publishable.map((r) => r.reference) : [])];
+  const existence: Map<string, Presence & { trust?: Verification }> = await context.registry().checkPresence(asked);
   const unknown = [...existence].filter(([, answer]) => answer.existence === 'unknown').map(([reference]) => reference);
   if (unknown.length > 0) {
     throw new UserError(`cannot publish: the registry could not be asked about ${unknown.join(', ')} (see the warning above)`);
   }
 
   const untrusted = await checkTrust(context, existence);
-  if (untrusted.length > 0 && !options.replaceUntrusted) {
+  const written = new Set(publishable.flatMap(referencesOf));
+  const mainUntrusted = toCache ? untrusted.filter((reference) => !written.has(reference)) : [];
+  if (mainUntrusted.length > 0) context.warn(`not signed by a trusted key, so not used from the registry: ${mainUntrusted.join(', ')}`);
+  if (untrusted.length > 0 && !options.replaceUntrusted && !toCache) {
     throw new UserError(
       `cannot publish: ${untrusted.join(', ')} ${untrusted.length === 1 ? 'is' : 'are'} there but not signed by a trusted key ` +
         '(someone without the key wrote the tag, or it predates signing); pass --replace-untrusted (the replaceUntrusted option) to build and push over it',
@@ -81,6 +99,10 @@ export async function planPublish(context: MzbuildContext, targets: Image[], opt
     const digests = Object.fromEntries(references.filter(isPresent).map((reference) => [reference, existence.get(reference)!.digest!]));
     const base = { name: r.image.name, fingerprint: r.fingerprint, references, digests, ...(replaced.length > 0 ? { replaced } : {}) };
     if (!r.image.manifest.publish) return { name: r.image.name, fingerprint: r.fingerprint, references, action: 'not published' };
+    if (toCache && isPresent(r.reference)) {
+      const digest = existence.get(r.reference)!.digest;
+      return { name: r.image.name, fingerprint: r.fingerprint, references: [r.reference], digests: digest ? { [r.reference]: digest } : {}, action: 'published', readOnly: true };
+    }
     const present = references.filter(isPresent);
     if (present.length === references.length) return { ...base, action: 'published' };
     if (present.length === 0) return { ...base, action: 'push' };
@@ -113,6 +135,27 @@ async function checkTrust(context: MzbuildContext, existence: Map<string, Presen
   return [...existence].filter(([, answer]) => answer.trust?.trusted === false).map(([reference]) => reference);
 }
 
+/**
+ * What carrying out the plan would sign, for a dry run to say: everything pushed or copied, and of
+ * what is there, each tag that our key has not signed (asked once per image, through the run's
+ * verified cache, as signing itself asks). Without a signing key, nothing: the entries stay as they are.
+ */
+export async function planSigning(context: MzbuildContext, plan: PublishPlan): Promise<PublishPlan> {
+  const key = await context.signingKey();
+  if (!key) return plan;
+  const signedAlready = async (reference: string, digest: string | undefined) =>
+    digest !== undefined && (await context.registry().verify(reference, digest, [key.publicKey], { cache: context.verifiedCache() })).trusted;
+  const entries = await Promise.all(
+    plan.entries.map(async (entry): Promise<PublishEntry> => {
+      if (entry.action === 'not published' || entry.readOnly) return entry;
+      const there = await Promise.all(entry.references.map((reference) => signedAlready(reference, entry.digests?.[reference])));
+      // A push or a copy writes the tag anew, so its signature too; a copy keeps the digest, and one already signed at its source stays signed.
+      return { ...entry, sign: entry.references.filter((_, i) => !there[i]) };
+    }),
+  );
+  return { ...plan, entries };
+}
+
 /** The plan as `mzimage ensure --dry-run` prints it: a line per image, and how pushed images are acquired. */
 export function formatPublishPlan(plan: PublishPlan): string {
   const width = Math.max(...plan.entries.map((e) => e.name.length), 5);
@@ -123,9 +166,12 @@ export function formatPublishPlan(plan: PublishPlan): string {
         ? `copy ${e.copy!.from} to ${e.copy!.to.join(', ')}`
         : e.action === 'push'
           ? `${e.references.join(', ')} (${how.get(e.name)!.action === 'build' ? 'built first' : how.get(e.name)!.action === 'refused' ? 'refused' : 'from the local engine'})`
-          : e.references.join(', ');
+          : e.readOnly
+            ? `${e.references.join(', ')} (in the registry, which a run with a cache registry only reads)`
+            : e.references.join(', ');
     const replaced = e.replaced ? ` (replacing untrusted ${e.replaced.join(', ')})` : '';
-    return `${e.name.padEnd(width)}  ${e.action.padEnd(13)}  ${detail}${replaced}\n`;
+    const sign = e.sign === undefined ? '' : e.sign.length > 0 ? ` (would sign ${e.sign.join(', ')})` : ' (signed already)';
+    return `${e.name.padEnd(width)}  ${e.action.padEnd(13)}  ${detail}${replaced}${sign}\n`;
   });
   return lines.join('');
 }

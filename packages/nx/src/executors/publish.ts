@@ -59,7 +59,8 @@ async function writeIndexes(mzbuild: MzbuildContext, groups: TagGroup[], failed:
     try {
       if (blocked.length > 0) throw new UserError(`no index under ${tag}: ${blocked.join(', ')} not published`);
       const written = await publishMultiArch(mzbuild, images, tag, mzbuild.registry(), { force });
-      summary += written.map((r) => `  ${r.name}: ${r.skipped ?? r.references.join(', ')}\n`).join('');
+      const signed = (r: (typeof written)[number]) => (r.signed && r.signed.length > 0 ? ` (signed ${r.signed.join(', ')})` : '');
+      summary += written.map((r) => `  ${r.name}: ${r.skipped ?? r.references.join(', ') + signed(r)}\n`).join('');
     } catch (error) {
       if (!isUserError(error)) throw error;
       for (const image of images) failures.set(image.name, error.message);

@@ -44,7 +44,8 @@ export default async function releasePublishExecutor(options: ReleasePublishOpti
     const targets = findImages(mzbuild.repository, [options.image]);
     for (const tag of tags) {
       const [result] = await publishMultiArch(mzbuild, targets, tag, mzbuild.registry(), { dryRun: options.dryRun ?? false });
-      const written = result!.references.join(', ');
+      const signed = result!.signed && result!.signed.length > 0 ? ` (${options.dryRun ? 'and sign' : 'signed'} ${result!.signed.join(', ')})` : '';
+      const written = result!.references.join(', ') + signed;
       if (result!.skipped) logger.info(`mzbuild: ${options.image}: no ${tag}: ${result!.skipped}`);
       else logger.info(`mzbuild: ${options.image}: ${options.dryRun ? `would write the index ${written} (dry run: nothing written)` : `wrote the index ${written}`}`);
     }
