@@ -16,6 +16,7 @@ const ROOMS: string[][] = [
   ['config', 'config-schema'],
   ['file-hash', 'file-stats', 'hash-cache', 'model-cache', 'said-warnings'],
   ['git'],
+  ['revision'],
   ['manifest'],
   ['dockerfile'],
   ['cargo', 'parsers'],

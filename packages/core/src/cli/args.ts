@@ -45,6 +45,8 @@ options:
                                     registry or mirrors; images the registry lacks are looked for there
                                     too (default: MZBUILD_CACHE_REGISTRY, then nx.json's cacheRegistry)
   --output PREFIX                   where keygen writes PREFIX.key and PREFIX.pub
+  --rev REV                         read the tree of commit REV from git objects, not the working tree
+                                    (list, fingerprint, spec, describe): what a clean checkout gives
   --all                             every image (fingerprint, spec)
   --transitive                      include the inputs of dependencies (describe)
   --no-pull                         only check that registry images exist (acquire)
@@ -77,10 +79,15 @@ export interface Invocation {
   replaceUntrusted: boolean;
   /** keygen: the files' prefix. */
   output?: string;
+  /** list, fingerprint, spec, describe: the commit whose tree to read instead of the working tree. */
+  rev?: string;
   flags: SharedOptions;
   /** For `run`: everything after the image name, handed to the container. */
   runArgs: string[];
 }
+
+/** The commands that can read a commit's tree instead of the working tree. */
+const REV_COMMANDS = new Set<Command>(['list', 'fingerprint', 'spec', 'describe']);
 
 const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--cache-registry', '--output', '--rev']);
 
@@ -131,6 +138,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
         'no-pull': { type: 'boolean' },
         force: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
+        rev: { type: 'string' },
         check: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
@@ -162,6 +170,9 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
   if (values['trusted-key'] !== undefined) flags.trustedKeys = values['trusted-key'];
   if (values['cache-registry'] !== undefined) flags.cacheRegistry = values['cache-registry'];
 
+  if (values.rev !== undefined && !REV_COMMANDS.has(command as Command)) {
+    throw new UsageError(`--rev works with ${[...REV_COMMANDS].join(', ')}: ${command} needs the working tree`);
+  }
   const invocation: Invocation = {
     command: command as Command,
     images,
@@ -172,6 +183,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
     force: values.force ?? false,
     dryRun: values['dry-run'] ?? false,
     check: values.check ?? false,
+    ...(values.rev === undefined ? {} : { rev: values.rev }),
     ...(tag === undefined ? {} : { tag }),
     replaceUntrusted: values['replace-untrusted'] ?? false,
     ...(values.output === undefined ? {} : { output: values.output }),

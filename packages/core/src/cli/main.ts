@@ -46,7 +46,7 @@ async function run(argv: string[], cwd: string): Promise<number> {
       return 0;
     }
     const warn = (message: string) => process.stderr.write(`mzimage: warning: ${message}\n`);
-    const context = await loadContext({ cwd, flags: invocation.flags, warn, hashingThread: true, persistentCache: true });
+    const context = await loadContext({ cwd, flags: invocation.flags, warn, hashingThread: true, persistentCache: true, ...(invocation.rev === undefined ? {} : { rev: invocation.rev }) });
     // A warning that every run repeats teaches users to ignore warnings: each is said once per
     // change of its manifest, and `list --check` says them all.
     const all = context.repository.warnings;

@@ -54,14 +54,10 @@ export class RevisionSnapshot {
   }
 
   /** The text of a manifest, Dockerfile or Cargo.toml of the tree; undefined when the tree has none there. */
-  text(path: string): string | undefined {
-    return this.texts.get(path);
-  }
+  readonly text = (path: string): string | undefined => this.texts.get(path);
 
   /** Whether the tree has a file or directory at `path`, as a clean checkout would. */
-  exists(path: string): boolean {
-    return this.tree.entries.has(path) || this.tree.dirs.has(path);
-  }
+  readonly exists = (path: string): boolean => this.tree.entries.has(path) || this.tree.dirs.has(path);
 
   /** The Cargo model's reader over the tree. */
   cargoFiles(): CargoFiles {
