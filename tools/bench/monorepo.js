@@ -26,7 +26,7 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
 /** Bump whenever the generated tree changes, so that reused (`--keep`) trees are regenerated. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 
 /** Written inside `.git/`, not the work tree, so that it is neither an input nor an untracked file. */
 const MARKER = path.join('.git', 'mzbench-monorepo.json');
@@ -957,7 +957,8 @@ function expectedInputs({ plan, workspace, images }) {
   const files = [...plan.paths];
   const contexts = partitionByDir(files, images.map((i) => i.dir));
   const crateFiles = partitionByDir(files, workspace.crates.map((c) => c.dir));
-  const shared = [...files.filter((f) => f.startsWith('ci/builder/')), 'Cargo.toml', 'Cargo.lock'];
+  // The correct fingerprint mode's shared Cargo files (the default mode; docs/fingerprint.md §8).
+  const shared = [...files.filter((f) => f.startsWith('ci/builder/')), 'Cargo.toml', 'Cargo.lock', '.cargo/config.toml'];
   const perImage = new Map();
   const closureSizes = [];
   for (const image of images) {

@@ -95,7 +95,9 @@ async function loadContextAt(root: string, rev: string, options: ContextOptions,
   const modelCache = options.persistentCache ? ModelCache.forRepository(root, env) : ModelCache.none();
   const pluginOptions = options.pluginOptions ?? readPluginOptions(options.cwd, root, modelCache);
   const config = resolveConfig({ flags: options.flags, env, pluginOptions, cwd: options.cwd, root, originUrl: () => originUrl(root) });
-  const [snapshot, resolved] = await Promise.all([RevisionSnapshot.load(root, rev), config]);
+  const { BlobHashes } = require('./revision/blob-hashes') as typeof import('./revision/blob-hashes');
+  const blobHashes = options.persistentCache ? BlobHashes.open(cacheFile(root, 'blob-hashes', 'txt', env)) : BlobHashes.inMemory();
+  const [snapshot, resolved] = await Promise.all([RevisionSnapshot.load(root, rev, blobHashes), config]);
   const repository = await loadRepository(root, { tree: snapshot });
   return session(root, repository, resolved, new Resolver(repository, { records: snapshot }), options, env);
 }

@@ -10,6 +10,7 @@ import { posix } from 'node:path';
 import type { CargoFiles } from '../cargo/workspace';
 import { UserError } from '../errors';
 import { ContentHasher, SYMLINK, type FileRecord } from '../file-hash';
+import { BlobHashes } from './blob-hashes';
 import { RevisionTree, SUBMODULE, type TreeEntry } from './tree';
 
 /** How many symlinks deep a path is followed, as the kernel's limit. */
@@ -21,21 +22,22 @@ export class RevisionSnapshot {
   readonly counts = { hashed: 0, cached: 0 };
   private readonly texts = new Map<string, string>();
   private readonly records = new Map<string, FileRecord>();
-  /** sha1 of each blob's content, by object id: the same blob in two paths is read once. */
-  private readonly blobHashes = new Map<string, Buffer>();
+
   private readonly linkTargets = new Map<string, string>();
   private linksRead = false;
 
   private constructor(
     private readonly root: string,
     readonly tree: RevisionTree,
+    /** sha1 of each blob's content, by object id: the same blob in two paths, or two runs, is read once. */
+    private readonly blobHashes: BlobHashes,
   ) {
     this.files = [...tree.entries].filter(([, entry]) => entry.mode !== SUBMODULE).map(([path]) => path);
   }
 
   /** The snapshot of `rev`, with the text of every file the image model reads already read. */
-  static async load(root: string, rev: string): Promise<RevisionSnapshot> {
-    const snapshot = new RevisionSnapshot(root, await RevisionTree.open(root, rev));
+  static async load(root: string, rev: string, blobHashes: BlobHashes = BlobHashes.inMemory()): Promise<RevisionSnapshot> {
+    const snapshot = new RevisionSnapshot(root, await RevisionTree.open(root, rev), blobHashes);
     const wanted = snapshot.files.filter((path) => /(^|\/)(mzbuild\.yml|Dockerfile|Cargo\.toml)$/.test(path));
     const byOid = new Map<string, string[]>();
     for (const path of wanted) {
@@ -81,7 +83,10 @@ export class RevisionSnapshot {
     const blobs = new Set<string>();
     for (const path of unknown) {
       const target = this.target(path);
-      if (target && typeof target !== 'string' && !this.blobHashes.has(target.oid)) blobs.add(target.oid);
+      if (target && typeof target !== 'string') {
+        if (this.blobHashes.get(target.oid)) this.counts.cached++;
+        else blobs.add(target.oid);
+      }
     }
     await this.tree.readBlobs(blobs, (oid, content) => {
       this.blobHashes.set(oid, createHash('sha1').update(content).digest());
@@ -106,8 +111,10 @@ export class RevisionSnapshot {
     return record;
   }
 
-  /** Nothing to save: a blob's hash is recomputed from the objects, which git keeps. */
-  saveCache(): void {}
+  /** Remembers the blobs' hashes for the next run. */
+  saveCache(): void {
+    this.blobHashes.save();
+  }
 
   /**
    * The tree entry whose content `path` has, following symlinks inside the tree; an absolute
