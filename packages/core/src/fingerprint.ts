@@ -4,7 +4,7 @@ import { base32 } from './base32';
 import { imageReference, type Compat, type Config, type FingerprintConfig } from './config';
 import { BufferedHash } from './buffered-hash';
 import { configSalt, fullDigest, preImageExtra, selfDigest } from './digest';
-import { FileHasher, type InputRecords } from './file-hasher';
+import { FileHasher, type FileRecord, type InputRecords } from './file-hasher';
 import type { FileStats } from './file-stats';
 import type { HashCache } from './hash-cache';
 import { InputIndex, type InputGroup } from './inputs';
@@ -104,6 +104,11 @@ export class Resolver {
       timings.note('resolve', `${images.length} images, ${remembered} self digests remembered, ${groups.size} input groups`);
       return [...resolved.values()];
     });
+  }
+
+  /** The mode and content hash of an input of a resolved image (read when it was resolved). */
+  record(path: string): FileRecord {
+    return this.hasher.record(path);
   }
 
   /** Input files of the image and of every image it builds on, in fingerprint mode `mode`, sorted. */
