@@ -14,6 +14,8 @@ export const sharedOptionsSchema = z.object({
   sanitizer: z.enum(SANITIZERS).optional(),
   /** Public key files (cosign.pub); in nx.json relative to the workspace root. */
   trustedKeys: z.array(z.string()).optional(),
+  /** Run cargo through sccache: true, false, or auto (when sccache is on PATH or RUSTC_WRAPPER is set). */
+  sccache: z.union([z.boolean(), z.literal('auto')]).optional(),
 });
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

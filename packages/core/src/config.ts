@@ -29,7 +29,12 @@ export interface Config extends FingerprintConfig {
   mirrors: string[];
   /** Absolute paths of the public keys a registry's image must be signed by to be used or counted as published; none: no signatures asked for. */
   trustedKeys: string[];
+  /** Run cargo through sccache: `auto` when sccache is on PATH or RUSTC_WRAPPER is set (decided where cargo runs). */
+  sccache: Sccache;
 }
+
+/** Whether cargo runs through sccache; it changes how images are built, never what they hold, so it is no fingerprint input. */
+export type Sccache = boolean | 'auto';
 
 /** The name under which users register the Nx plugin; its options in nx.json are read here too. */
 export const PLUGIN_NAME = '@mzbuild/nx';
@@ -48,6 +53,7 @@ export interface SharedOptions {
   sanitizer?: Sanitizer;
   /** Public key files (cosign.pub); in nx.json relative to the workspace root. */
   trustedKeys?: string[];
+  sccache?: Sccache;
 }
 
 export interface ConfigSources {
@@ -112,7 +118,21 @@ export async function resolveConfig(sources: ConfigSources = {}): Promise<Config
     imagePrefix: flags.imagePrefix ?? options.imagePrefix ?? '',
     mirrors: (flags.mirrors ?? listFromEnv(env['MZBUILD_MIRRORS']) ?? options.mirrors ?? []).map((r) => r.replace(/\/+$/, '')),
     trustedKeys: trustedKeys(sources, flags, env, options),
+    sccache: flags.sccache ?? sccacheFromEnv(env) ?? options.sccache ?? 'auto',
   };
+}
+
+/**
+ * `MZBUILD_SCCACHE`: `auto`, or on (1, true, yes, on) or off (0, false, no, off); empty is unset.
+ * Not in CONFIG_ENV: it does not change the images, so Nx must not take it as an input.
+ */
+function sccacheFromEnv(env: NodeJS.ProcessEnv): Sccache | undefined {
+  const value = env['MZBUILD_SCCACHE']?.toLowerCase();
+  if (value === undefined || value === '') return undefined;
+  if (value === 'auto') return 'auto';
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw new UserError(`MZBUILD_SCCACHE=${JSON.stringify(env['MZBUILD_SCCACHE'])} is not allowed; use auto, 1 (on) or 0 (off)`);
 }
 
 /** The trusted keys, flag > environment > nx.json, each source whole (a flag's keys replace the others, as mirrors do). */

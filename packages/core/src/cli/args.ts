@@ -38,6 +38,9 @@ options:
                                     be used or counted as published (repeatable; default
                                     MZBUILD_TRUSTED_KEYS, then nx.json's trustedKeys). Publishing signs
                                     with MZBUILD_SIGNING_KEY (a path or the PEM text) when it is set
+  --sccache | --no-sccache          run cargo through sccache (RUSTC_WRAPPER=sccache), or not (default:
+                                    MZBUILD_SCCACHE, nx.json, else auto: when sccache is on PATH or
+                                    RUSTC_WRAPPER is set)
   --replace-untrusted               build and push over fingerprint tags no trusted key signed (ensure)
   --output PREFIX                   where keygen writes PREFIX.key and PREFIX.pub
   --all                             every image (fingerprint, spec)
@@ -117,6 +120,8 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
         mirror: { type: 'string', multiple: true },
         'trusted-key': { type: 'string', multiple: true },
         'replace-untrusted': { type: 'boolean' },
+        sccache: { type: 'boolean' },
+        'no-sccache': { type: 'boolean' },
         output: { type: 'string' },
         all: { type: 'boolean' },
         transitive: { type: 'boolean' },
@@ -152,6 +157,8 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
   if (values['image-prefix'] !== undefined) flags.imagePrefix = values['image-prefix'];
   if (values.mirror !== undefined) flags.mirrors = values.mirror;
   if (values['trusted-key'] !== undefined) flags.trustedKeys = values['trusted-key'];
+  if (values.sccache && values['no-sccache']) throw new UsageError('--sccache and --no-sccache exclude each other');
+  if (values.sccache || values['no-sccache']) flags.sccache = values.sccache === true;
 
   const invocation: Invocation = {
     command: command as Command,
