@@ -17,6 +17,7 @@ export function realBuilders(context: MzbuildContext): Builders {
     onOutput,
     visibleFiles: new Set(repository.files),
     workspace: repository.cargo,
+    sccache: config.sccache,
     ...(env['MZBUILD_CARGO'] ? { cargoCommand: env['MZBUILD_CARGO'].split(' ').filter(Boolean) } : {}),
   });
   return {

@@ -3,6 +3,7 @@ import type { DockerBuildRequest } from '../docker/build';
 import type { CargoBuild, Copy } from '../manifest';
 import type { MzbuildContext } from '../context';
 import type { HeldLock, LockHolder } from '../lock-file';
+import type { CargoReport } from '../preimage/pre-images';
 import { isUserError } from '../errors';
 import { rewriteMzfrom } from '../dockerfile';
 import type { Image } from '../repository';
@@ -14,7 +15,7 @@ import type { Outcome } from './summary';
 /** What building needs from the outside world: pre-images (cargo, copy), docker build and pull. */
 export interface Builders {
   /** One cargo build for every cargo-build step of the images to build. */
-  cargo(requests: { imageName: string; imageDir: string; step: CargoBuild }[], onLine: (line: string) => void): Promise<void>;
+  cargo(requests: { imageName: string; imageDir: string; step: CargoBuild }[], onLine: (line: string) => void): Promise<CargoReport | void>;
   copy(image: Image, step: Copy, onLine: (line: string) => void): Promise<void>;
   dockerBuild(request: DockerBuildRequest, onLine: (line: string) => void): Promise<void>;
   pull(reference: string, onLine: (line: string) => void): Promise<void>;
@@ -125,10 +126,10 @@ export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): P
             await builders.clean?.([image], log);
             ownCargo = startCargo([image], builders, (line) => onLine('cargo', line));
           }
-          if (cargoStepsOf(image).length > 0 && ownCargo) await ownCargo;
+          const report = cargoStepsOf(image).length > 0 && ownCargo ? await ownCargo : undefined;
           for (const step of image.manifest.preImages) if (step.type === 'copy') await builders.copy(image, step, log);
           await dockerSlots.run(() => builders.dockerBuild(dockerBuildRequest(context, image, entry, referenceOf, options.revision), log));
-          return outcome('built');
+          return { ...outcome('built'), ...(report ? { cargo: report } : {}) };
         } catch (error) {
           if (!isUserError(error)) throw error;
           for (const line of error.message.split('\n')) log(`error: ${line}`);
@@ -158,7 +159,7 @@ async function claimNow(toBuild: PlanEntry[], builders: Builders, claims: Map<st
 }
 
 /** The one cargo build of the images' cargo-build steps, started now; undefined when they have none. */
-function startCargo(images: Image[], builders: Builders, onLine: (line: string) => void): Promise<void> | undefined {
+function startCargo(images: Image[], builders: Builders, onLine: (line: string) => void): Promise<CargoReport | void> | undefined {
   const steps = images.flatMap((image) => cargoStepsOf(image).map((step) => ({ imageName: image.name, imageDir: image.dir, step })));
   if (steps.length === 0) return undefined;
   const cargo = builders.cargo(steps, onLine);
