@@ -11,7 +11,7 @@ const CORE = join(ROOT, 'packages/core/src');
 
 /** The rooms in the order of docs/architecture.md's table; a room may import its own and earlier ones. */
 const ROOMS: string[][] = [
-  ['errors', 'text', 'paths', 'base32', 'semaphore', 'pathspec', 'atomic-file', 'timings', 'buffered-hash'],
+  ['errors', 'text', 'paths', 'base32', 'semaphore', 'pathspec', 'atomic-file', 'lock-file', 'timings', 'buffered-hash'],
   ['process'],
   ['config', 'config-schema'],
   ['file-hash', 'file-stats', 'hash-cache', 'model-cache', 'said-warnings'],

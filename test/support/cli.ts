@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 export const MZIMAGE = join(__dirname, '../../packages/core/bin/mzimage');
 /** Hash caches of test repositories stay out of the user's cache directory. */
-const CACHE_DIR = join(tmpdir(), `mzbuild-test-cache-${process.pid}`);
+export const CACHE_DIR = join(tmpdir(), `mzbuild-test-cache-${process.pid}`);
 
 export interface Run {
   status: number | null;

@@ -17,6 +17,8 @@ export const sharedOptionsSchema = z.object({
   trustedKeys: z.array(z.string()).optional(),
   /** Where an untrusted job pushes what it builds. */
   cacheRegistry: z.string().optional(),
+  /** Run cargo through sccache: true, false, or auto (when sccache is on PATH or RUSTC_WRAPPER is set). */
+  sccache: z.union([z.boolean(), z.literal('auto')]).optional(),
 });
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

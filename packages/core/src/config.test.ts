@@ -13,6 +13,7 @@ describe('resolveConfig', () => {
       mirrors: [],
       trustedKeys: [],
       cacheRegistry: undefined,
+      sccache: 'auto',
     });
     expect((await resolveConfig({ env: {}, hostArch: 'arm64' })).arch).toBe('aarch64');
   });
@@ -102,4 +103,21 @@ describe('envIsTruthy', () => {
     ['False', true],
     ['yes', true],
   ])('%j is %s', (value, expected) => expect(envIsTruthy(value)).toBe(expected));
+});
+
+describe('the sccache setting', () => {
+  const sccache = async (sources: Parameters<typeof resolveConfig>[0]) => (await resolveConfig({ hostArch: 'x64', env: {}, ...sources })).sccache;
+
+  it('takes the flag, then MZBUILD_SCCACHE, then nx.json, else auto', async () => {
+    expect(await sccache({})).toBe('auto');
+    expect(await sccache({ pluginOptions: { sccache: false } })).toBe(false);
+    expect(await sccache({ env: { MZBUILD_SCCACHE: '1' }, pluginOptions: { sccache: false } })).toBe(true);
+    expect(await sccache({ env: { MZBUILD_SCCACHE: 'auto' }, pluginOptions: { sccache: false } })).toBe('auto');
+    expect(await sccache({ env: { MZBUILD_SCCACHE: 'off' }, flags: { sccache: true } })).toBe(true);
+    expect(await sccache({ env: { MZBUILD_SCCACHE: '' }, pluginOptions: { sccache: true } })).toBe(true);
+  });
+
+  it('rejects an MZBUILD_SCCACHE it cannot read, by name', async () => {
+    await expect(sccache({ env: { MZBUILD_SCCACHE: 'maybe' } })).rejects.toThrow('MZBUILD_SCCACHE="maybe" is not allowed; use auto, 1 (on) or 0 (off)');
+  });
 });

@@ -42,7 +42,12 @@ export interface Config extends FingerprintConfig {
    * it then only reads; images missing from `registry` are looked for here too. Undefined: none.
    */
   cacheRegistry: string | undefined;
+  /** Run cargo through sccache: `auto` when sccache is on PATH or RUSTC_WRAPPER is set (decided where cargo runs). */
+  sccache: Sccache;
 }
+
+/** Whether cargo runs through sccache; it changes how images are built, never what they hold, so it is no fingerprint input. */
+export type Sccache = boolean | 'auto';
 
 /** The name under which users register the Nx plugin; its options in nx.json are read here too. */
 export const PLUGIN_NAME = '@mzbuild/nx';
@@ -64,6 +69,7 @@ export interface SharedOptions {
   trustedKeys?: string[];
   /** Where an untrusted job pushes what it builds (a scratch namespace trusted jobs never read). */
   cacheRegistry?: string;
+  sccache?: Sccache;
 }
 
 export interface ConfigSources {
@@ -156,7 +162,21 @@ export async function resolveConfig(sources: ConfigSources = {}): Promise<Config
     mirrors: (flags.mirrors ?? listFromEnv(env['MZBUILD_MIRRORS']) ?? options.mirrors ?? []).map((r) => r.replace(/\/+$/, '')),
     trustedKeys: trustedKeys(sources, flags, env, options),
     cacheRegistry: (flags.cacheRegistry ?? nonEmpty(env[CACHE_REGISTRY_ENV]) ?? options.cacheRegistry)?.replace(/\/+$/, ''),
+    sccache: flags.sccache ?? sccacheFromEnv(env) ?? options.sccache ?? 'auto',
   };
+}
+
+/**
+ * `MZBUILD_SCCACHE`: `auto`, or on (1, true, yes, on) or off (0, false, no, off); empty is unset.
+ * Not in CONFIG_ENV: it does not change the images, so Nx must not take it as an input.
+ */
+function sccacheFromEnv(env: NodeJS.ProcessEnv): Sccache | undefined {
+  const value = env['MZBUILD_SCCACHE']?.toLowerCase();
+  if (value === undefined || value === '') return undefined;
+  if (value === 'auto') return 'auto';
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw new UserError(`MZBUILD_SCCACHE=${JSON.stringify(env['MZBUILD_SCCACHE'])} is not allowed; use auto, 1 (on) or 0 (off)`);
 }
 
 /** The trusted keys, flag > environment > nx.json, each source whole (a flag's keys replace the others, as mirrors do). */

@@ -123,8 +123,12 @@ export class HashCache {
  * the user's work tree changes.
  */
 export function cacheFile(root: string, kind: string, extension: string, env: NodeJS.ProcessEnv = process.env): string {
-  const dir = env['MZBUILD_CACHE_DIR'] || join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'mzbuild');
-  return join(dir, `${kind}-${createHash('sha1').update(root).digest('hex').slice(0, 16)}.${extension}`);
+  return join(cacheDirectory(env), `${kind}-${createHash('sha1').update(root).digest('hex').slice(0, 16)}.${extension}`);
+}
+
+/** mzbuild's cache directory, as cacheFile finds it; what is not per repository (the build locks) lives here too. */
+export function cacheDirectory(env: NodeJS.ProcessEnv = process.env): string {
+  return env['MZBUILD_CACHE_DIR'] || join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'mzbuild');
 }
 
 

@@ -3,9 +3,11 @@ import type { MzbuildContext } from '../context';
 import { runCargoBuilds, runCopy } from '../preimage/pre-images';
 import { buildImage } from '../docker/build';
 import { dockerClient, pullImage, tagImage } from '../docker/client';
+import { cleanImageDirectories } from '../preimage/clean';
+import { foundAfterWaiting, lockImage } from './claims';
 import type { Builders } from './execute';
 
-/** The real cargo, copy, docker build and docker pull, for executePlan. */
+/** The real cargo, copy, docker build and docker pull, this machine's locks and git's clean, for executePlan. */
 export function realBuilders(context: MzbuildContext): Builders {
   const { repository, config, env } = context;
   const preImageOptions = (onOutput: (line: string) => void) => ({
@@ -15,6 +17,7 @@ export function realBuilders(context: MzbuildContext): Builders {
     onOutput,
     visibleFiles: new Set(repository.files),
     workspace: () => repository.cargo(config.compat),
+    sccache: config.sccache,
     ...(env['MZBUILD_CARGO'] ? { cargoCommand: env['MZBUILD_CARGO'].split(' ').filter(Boolean) } : {}),
   });
   return {
@@ -23,5 +26,11 @@ export function realBuilders(context: MzbuildContext): Builders {
     dockerBuild: async (request, onLine) => buildImage(await dockerClient(env), request, onLine, env),
     pull: (reference) => pullImage(context.docker, reference, env),
     tag: (source, target) => tagImage(context.docker, source, target, env),
+    lock: (reference, wait) => lockImage(env, `build ${reference}`, wait),
+    found: (entry) => foundAfterWaiting(context, entry),
+    // Only images with pre-images: what git ignores in another image's directory is the user's,
+    // not an earlier build's (e.g. dependencies its Dockerfile copies).
+    clean: (images, onLine) =>
+      cleanImageDirectories(repository.root, images.filter((image) => image.manifest.preImages.length > 0).map((image) => image.dir), onLine),
   };
 }

@@ -2,6 +2,8 @@
 import type { DockerBuildRequest } from '../docker/build';
 import type { CargoBuild, Copy } from '../manifest';
 import type { MzbuildContext } from '../context';
+import type { HeldLock, LockHolder } from '../lock-file';
+import type { CargoReport } from '../preimage/pre-images';
 import { isUserError } from '../errors';
 import { rewriteMzfrom } from '../dockerfile';
 import type { Image } from '../repository';
@@ -13,13 +15,26 @@ import type { Outcome } from './summary';
 /** What building needs from the outside world: pre-images (cargo, copy), docker build and pull. */
 export interface Builders {
   /** One cargo build for every cargo-build step of the images to build. */
-  cargo(requests: { imageName: string; imageDir: string; step: CargoBuild }[], onLine: (line: string) => void): Promise<void>;
+  cargo(requests: { imageName: string; imageDir: string; step: CargoBuild }[], onLine: (line: string) => void): Promise<CargoReport | void>;
   copy(image: Image, step: Copy, onLine: (line: string) => void): Promise<void>;
   dockerBuild(request: DockerBuildRequest, onLine: (line: string) => void): Promise<void>;
   pull(reference: string, onLine: (line: string) => void): Promise<void>;
   /** Names a pulled image (reference@digest) by its reference, so that everything after finds it as today. */
   tag?(source: string, target: string): Promise<void>;
+  /**
+   * This machine's lock of an image to build (by reference), so that two runs build it once:
+   * taken now, or undefined when another process holds it (`wait` false); or taken once the other
+   * process is done (`wait` hears of it once). Without it, nothing is locked.
+   */
+  lock?(reference: string, wait: false | ((holder: LockHolder) => void)): Promise<HeldLock | undefined>;
+  /** After waiting for another run's build: where the image is now (the engine, or a registry), if anywhere. */
+  found?(entry: PlanEntry): Promise<Found>;
+  /** Removes what git ignores in the images' directories (an earlier build's outputs), before their pre-images run. */
+  clean?(images: Image[], onLine: (line: string) => void): Promise<void>;
 }
+
+/** Where an image another run was building is now: the engine, a registry (with its verified digest), or nowhere. */
+export type Found = 'local' | { registry: true; digest?: string } | undefined;
 
 export type { DockerBuildRequest };
 
@@ -39,7 +54,9 @@ export interface ExecuteOptions {
 /**
  * Carries out a plan. Registry images are pulled, and images to build are built as soon as their
  * dependencies are ready: images without Rust do not wait for cargo, independent images build in
- * parallel up to a limit, and a failure stops only the images that depend on it.
+ * parallel up to a limit, and a failure stops only the images that depend on it. An image that
+ * another run on this machine is building is waited for and then reused; only if that run did
+ * not leave it in the engine or a registry is it built here (with a cargo build of its own).
  */
 export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): Promise<Outcome[]> {
   const { context, builders, onLine } = options;
@@ -47,63 +64,109 @@ export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): P
   const referenceOf = new Map(plan.map((e) => [e.name, e.reference]));
   const toBuild = plan.filter((e) => e.action === 'build' || e.action === 'untrusted');
 
-  const cargoSteps = toBuild.flatMap((e) => cargoStepsOf(imageOf(e.name)).map((step) => ({ imageName: e.name, imageDir: imageOf(e.name).dir, step })));
-  const cargo = cargoSteps.length > 0 ? builders.cargo(cargoSteps, (line) => onLine('cargo', line)) : undefined;
-  cargo?.catch(() => {}); // reported by each image that needs it
+  // Claimed first, before any pre-image writes into an image directory that another run's
+  // docker build may be reading.
+  const claims = new Map<string, HeldLock>();
+  try {
+    await claimNow(toBuild, builders, claims);
+    const ours = toBuild.filter((e) => claims.has(e.name));
+    if (ours.length > 0) await builders.clean?.(ours.map((e) => imageOf(e.name)), (line) => onLine('git', line));
+    const cargo = startCargo(ours.map((e) => imageOf(e.name)), builders, (line) => onLine('cargo', line));
 
-  const pull = typeof options.pull === 'function' ? options.pull : () => options.pull as boolean;
-  const dockerSlots = new Semaphore(options.parallel);
-  const outcomes = new Map<string, Promise<Outcome>>();
-  for (const entry of plan) {
-    const run = async (): Promise<Outcome> => {
-      const started = Date.now();
-      const outcome = (result: Outcome['result'], error?: string): Outcome => ({
-        name: entry.name,
-        reference: entry.reference,
-        result,
-        seconds: (Date.now() - started) / 1000,
-        ...(error === undefined ? {} : { error }),
-      });
-      const log = (line: string) => onLine(entry.name, line);
-      if (entry.action === 'local') return outcome('local');
-      if (entry.action === 'refused') {
-        const message = entry.untrusted ? untrustedRefusal(entry) : refusalMessage([entry.reference]);
-        log(`error: ${message}`);
-        return outcome('failed', message);
-      }
-      try {
-        if (entry.action === 'registry') {
+    const pull = typeof options.pull === 'function' ? options.pull : () => options.pull as boolean;
+    const dockerSlots = new Semaphore(options.parallel);
+    const outcomes = new Map<string, Promise<Outcome>>();
+    for (const entry of plan) {
+      const run = async (): Promise<Outcome> => {
+        const started = Date.now();
+        const outcome = (result: Outcome['result'], error?: string): Outcome => ({
+          name: entry.name,
+          reference: entry.reference,
+          result,
+          seconds: (Date.now() - started) / 1000,
+          ...(error === undefined ? {} : { error }),
+        });
+        const log = (line: string) => onLine(entry.name, line);
+        // `from`: the cache registry's reference, when only it has the image; named by its reference after, as every image is.
+        const fromRegistry = async (digest: string | undefined, from = entry.reference): Promise<Outcome> => {
           if (!pull(entry.name)) return outcome('in registry');
-          // From the cache registry, when the registry lacks it; named by its reference after, as every image is.
-          const from = entry.source ?? entry.reference;
-          if (entry.digest === undefined) {
+          if (digest === undefined) {
             await builders.pull(from, log);
             if (from !== entry.reference) await builders.tag?.(from, entry.reference);
             return outcome('pulled');
           }
           // Verified: by digest, so that the tag cannot have moved to another image since the check.
-          const pinned = pinnedReference(from, entry.digest);
+          const pinned = pinnedReference(from, digest);
           await builders.pull(pinned, log);
           await builders.tag?.(pinned, entry.reference);
           return outcome('pulled');
+        };
+        if (entry.action === 'local') return outcome('local');
+        if (entry.action === 'refused') {
+          const message = entry.untrusted ? untrustedRefusal(entry) : refusalMessage([entry.reference]);
+          log(`error: ${message}`);
+          return outcome('failed', message);
         }
-        const dependencies = await Promise.all(entry.dependencies.map((name) => outcomes.get(name)!));
-        const failed = dependencies.find((d) => d.result === 'failed' || d.result === 'skipped');
-        if (failed) return outcome('skipped', `${failed.name} was not built`);
-        const image = imageOf(entry.name);
-        if (cargoStepsOf(image).length > 0 && cargo) await cargo;
-        for (const step of image.manifest.preImages) if (step.type === 'copy') await builders.copy(image, step, log);
-        await dockerSlots.run(() => builders.dockerBuild(dockerBuildRequest(context, image, entry, referenceOf, options.revision), log));
-        return outcome('built');
-      } catch (error) {
-        if (!isUserError(error)) throw error;
-        for (const line of error.message.split('\n')) log(`error: ${line}`);
-        return outcome('failed', error.message.split('\n')[0]);
-      }
-    };
-    outcomes.set(entry.name, run());
+        try {
+          if (entry.action === 'registry') return await fromRegistry(entry.digest, entry.source ?? entry.reference);
+          const dependencies = await Promise.all(entry.dependencies.map((name) => outcomes.get(name)!));
+          const failed = dependencies.find((d) => d.result === 'failed' || d.result === 'skipped');
+          if (failed) return outcome('skipped', `${failed.name} was not built`);
+          const image = imageOf(entry.name);
+          let ownCargo = cargo;
+          if (!claims.has(entry.name)) {
+            const held = await builders.lock!(entry.reference, (holder) => log(`waiting for another mzbuild run (pid ${holder.pid}) that builds ${entry.reference}`));
+            claims.set(entry.name, held!);
+            const found = await builders.found?.(entry);
+            if (found === 'local') {
+              log('the other run built it: using it');
+              return outcome('local');
+            }
+            if (found) return await fromRegistry(found.digest);
+            // That run failed or was killed: build it here, from its pre-images on.
+            log('the other run did not leave it in the engine or a registry: building it here');
+            await builders.clean?.([image], log);
+            ownCargo = startCargo([image], builders, (line) => onLine('cargo', line));
+          }
+          const report = cargoStepsOf(image).length > 0 && ownCargo ? await ownCargo : undefined;
+          for (const step of image.manifest.preImages) if (step.type === 'copy') await builders.copy(image, step, log);
+          await dockerSlots.run(() => builders.dockerBuild(dockerBuildRequest(context, image, entry, referenceOf, options.revision), log));
+          return { ...outcome('built'), ...(report ? { cargo: report } : {}) };
+        } catch (error) {
+          if (!isUserError(error)) throw error;
+          for (const line of error.message.split('\n')) log(`error: ${line}`);
+          return outcome('failed', error.message.split('\n')[0]);
+        } finally {
+          // Built, failed or skipped: another run waiting for it may go on.
+          claims.get(entry.name)?.release();
+        }
+      };
+      outcomes.set(entry.name, run());
+    }
+    return await Promise.all(plan.map((entry) => outcomes.get(entry.name)!));
+  } finally {
+    for (const claim of claims.values()) claim.release();
   }
-  return Promise.all(plan.map((entry) => outcomes.get(entry.name)!));
+}
+
+/**
+ * The images to build that this run may build now: each locked at once if no other run holds it.
+ * Without a lock in the builders, all of them (with nothing to release).
+ */
+async function claimNow(toBuild: PlanEntry[], builders: Builders, claims: Map<string, HeldLock>): Promise<void> {
+  for (const entry of toBuild) {
+    const held = builders.lock ? await builders.lock(entry.reference, false) : { file: '', release: () => {} };
+    if (held) claims.set(entry.name, held);
+  }
+}
+
+/** The one cargo build of the images' cargo-build steps, started now; undefined when they have none. */
+function startCargo(images: Image[], builders: Builders, onLine: (line: string) => void): Promise<CargoReport | void> | undefined {
+  const steps = images.flatMap((image) => cargoStepsOf(image).map((step) => ({ imageName: image.name, imageDir: image.dir, step })));
+  if (steps.length === 0) return undefined;
+  const cargo = builders.cargo(steps, onLine);
+  cargo.catch(() => {}); // reported by each image that needs it
+  return cargo;
 }
 
 function cargoStepsOf(image: Image): CargoBuild[] {

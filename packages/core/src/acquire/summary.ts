@@ -1,4 +1,7 @@
 /** What acquiring did to each image, and the summary line Nx and mzimage print for it. */
+import type { CargoReport } from '../preimage/pre-images';
+import { formatSccache, type SccacheReport } from '../preimage/sccache';
+
 /** What happened to one image in a run. */
 export interface Outcome {
   name: string;
@@ -7,6 +10,8 @@ export interface Outcome {
   seconds: number;
   /** For failed and skipped images: why. */
   error?: string;
+  /** For an image whose binaries a cargo build of this run made: what that build reported (shared by its images). */
+  cargo?: CargoReport;
 }
 
 /** The closing summary: a line per image, then the counts; failures named with their reason. */
@@ -25,5 +30,16 @@ export function formatSummary(outcomes: Outcome[]): string {
   ];
   if (count('failed') > 0) totals.push(`${count('failed')} failed`);
   if (count('skipped') > 0) totals.push(`${count('skipped')} not built because a dependency failed`);
-  return `${lines.join('\n')}\nmzbuild: ${outcomes.length} ${outcomes.length === 1 ? 'image' : 'images'}: ${totals.join(', ')}\n`;
+  const sccache = sccacheTotal(outcomes);
+  const cached = sccache ? `mzbuild: ${formatSccache(sccache)}\n` : '';
+  return `${lines.join('\n')}\nmzbuild: ${outcomes.length} ${outcomes.length === 1 ? 'image' : 'images'}: ${totals.join(', ')}\n${cached}`;
+}
+
+/** The hits and misses of the run's cargo builds (one, or one more per image that another run failed to build), added up. */
+function sccacheTotal(outcomes: Outcome[]): SccacheReport | undefined {
+  const reports = [...new Set(outcomes.map((o) => o.cargo?.sccache))].filter((r): r is SccacheReport => r !== undefined);
+  if (reports.length === 0) return undefined;
+  const unknown = reports.find((r) => 'unknown' in r);
+  if (unknown) return unknown;
+  return reports.reduce<SccacheReport>((sum, r) => ('unknown' in r || 'unknown' in sum ? sum : { hits: sum.hits + r.hits, misses: sum.misses + r.misses }), { hits: 0, misses: 0 });
 }

@@ -40,6 +40,9 @@ options:
                                     be used or counted as published (repeatable; default
                                     MZBUILD_TRUSTED_KEYS, then nx.json's trustedKeys). Publishing signs
                                     with MZBUILD_SIGNING_KEY (a path or the PEM text) when it is set
+  --sccache | --no-sccache          run cargo through sccache (RUSTC_WRAPPER=sccache), or not (default:
+                                    MZBUILD_SCCACHE, nx.json, else auto: when sccache is on PATH or
+                                    RUSTC_WRAPPER is set)
   --replace-untrusted               build and push over fingerprint tags no trusted key signed (ensure)
   --cache-registry REGISTRY         where an untrusted job (a pull request's) pushes, never to the
                                     registry or mirrors; images the registry lacks are looked for there
@@ -131,6 +134,8 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
         'trusted-key': { type: 'string', multiple: true },
         'replace-untrusted': { type: 'boolean' },
         'cache-registry': { type: 'string' },
+        sccache: { type: 'boolean' },
+        'no-sccache': { type: 'boolean' },
         output: { type: 'string' },
         all: { type: 'boolean' },
         transitive: { type: 'boolean' },
@@ -169,6 +174,8 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
   if (values.mirror !== undefined) flags.mirrors = values.mirror;
   if (values['trusted-key'] !== undefined) flags.trustedKeys = values['trusted-key'];
   if (values['cache-registry'] !== undefined) flags.cacheRegistry = values['cache-registry'];
+  if (values.sccache && values['no-sccache']) throw new UsageError('--sccache and --no-sccache exclude each other');
+  if (values.sccache || values['no-sccache']) flags.sccache = values.sccache === true;
 
   if (values.rev !== undefined && !REV_COMMANDS.has(command as Command)) {
     throw new UsageError(`--rev works with ${[...REV_COMMANDS].join(', ')}: ${command} needs the working tree`);

@@ -6,18 +6,29 @@ import { runCargo } from './cargo-run';
 import { installCargoOutputs } from './cargo-outputs';
 import { runCopyStep } from './copy';
 import { checkOutputsIgnored } from './outputs';
+import { formatSccache, startSccache, type SccacheReport } from './sccache';
+import type { Sccache } from '../config';
 
 export type { CargoBuildRequest } from './cargo-command';
 
 /**
  * How pre-images run. `root` is the repository root (absolute); `config` gives the profile and
  * architecture; `cargoCommand` (default `['cargo']`) is the program that runs cargo, e.g. a
- * builder container's entry point or a wrapper (RUSTC_WRAPPER=sccache works through `env`);
+ * builder container's entry point or a wrapper; `sccache` runs it through sccache;
  * `env` is added to `process.env`; `onOutput` receives every line of output of cargo and binutils,
  * as it comes, and the commands run (`$ …`); `visibleFiles`, the git-visible files, spares a git
  * call when checking that outputs are ignored.
  */
-export type PreImageOptions = CargoRunOptions;
+export type PreImageOptions = CargoRunOptions & {
+  /** Run cargo through sccache (see startSccache); default: as the environment has it. */
+  sccache?: Sccache;
+};
+
+/** What the one cargo build reports besides its outputs. */
+export interface CargoReport {
+  /** With sccache: its hits and misses during the build. */
+  sccache?: SccacheReport;
+}
 
 /**
  * ONE cargo build for all the requests (the union of their bins, examples and features), then per
@@ -25,16 +36,21 @@ export type PreImageOptions = CargoRunOptions;
  * OUT_DIRs. Before anything is built, every request is checked: its bins and examples exist,
  * its destinations stay in its image directory, and git ignores (and does not track) every output.
  */
-export async function runCargoBuilds(requests: CargoBuildRequest[], options: PreImageOptions): Promise<void> {
-  if (requests.length === 0) return;
+export async function runCargoBuilds(requests: CargoBuildRequest[], options: PreImageOptions): Promise<CargoReport> {
+  if (requests.length === 0) return {};
   const plan = planCargoBuild(requests, options.config, options.workspace ?? lazyWorkspace(options.root, options.config.compat));
   await checkOutputsIgnored(
     options.root,
     plan.images.flatMap((image) => image.outputs),
     options.visibleFiles,
   );
-  const artifacts = await runCargo(plan, options);
+  // sccache, in this one spot: its variables go on top of cargo's environment, its numbers in the report.
+  const sccache = await startSccache(options.sccache, { ...process.env, ...options.env });
+  const artifacts = await runCargo(plan, sccache ? { ...options, env: { ...options.env, ...sccache.env } } : options);
+  const report: CargoReport = sccache ? { sccache: await sccache.finish() } : {};
+  if (report.sccache) options.onOutput?.(formatSccache(report.sccache));
   for (const image of plan.images) await installCargoOutputs(image, artifacts, plan.command, options);
+  return report;
 }
 
 /**

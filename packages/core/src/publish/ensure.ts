@@ -1,11 +1,11 @@
 /** Publishing (mzbuild's `ensure`): carrying out the publish plan, image by image, and its summary. */
 import { carryOut, type RunOptions } from '../acquire';
 import type { MzbuildContext } from '../context';
-import { pushImage, tagImage } from '../docker/client';
 import { isUserError, UserError } from '../errors';
 import type { Image } from '../repository';
 import { Semaphore } from '../semaphore';
 import type { SigningKey } from '../signing/keys';
+import { pushWhereMissing } from './push';
 import { planPublish, type PublishEntry, type PublishPlan, type PublishPlanOptions } from './plan';
 
 /** What publishing did for one image. */
@@ -26,8 +26,9 @@ export type PublishOptions = Pick<RunOptions, 'onLine' | 'parallel'> & PublishPl
  * Publishes every publishable image of the targets and of what they build on under its
  * fingerprint tag, in the registry and every mirror. An image every registry has is left alone:
  * publishing twice writes nothing. One that some registries have is copied to the others,
- * registry to registry. One that none has is built (or taken from the engine) and pushed; a push
- * uploads everything before it writes the tag, so a failed run leaves no tag.
+ * registry to registry. One that none has is built (or taken from the engine) and pushed, unless
+ * its tag appeared since the plan (another run pushed it); a push uploads everything before it
+ * writes the tag, so a failed run leaves no tag.
  */
 export async function ensurePublished(context: MzbuildContext, targets: Image[], options: PublishOptions): Promise<PublishOutcome[]> {
   return publish(context, await planPublish(context, targets, options), options);
@@ -38,7 +39,6 @@ export async function publish(context: MzbuildContext, plan: PublishPlan, option
   const acquired = plan.acquire.length > 0 ? await carryOut(context, plan.acquire, options) : [];
   const acquiredByName = new Map(acquired.map((o) => [o.name, o]));
   const slots = new Semaphore(4);
-  const { env, docker } = context;
   const key = await context.signingKey();
 
   return Promise.all(
@@ -78,12 +78,9 @@ export async function publish(context: MzbuildContext, plan: PublishPlan, option
             const image = acquiredByName.get(entry.name)!;
             if (image.result === 'failed' || image.result === 'skipped') return outcome(image.result, image.error);
             // The engine has it under its reference in the registry; pushed under each reference it is published at.
-            for (const reference of references) {
-              if (reference !== image.reference) await tagImage(docker, image.reference, reference, env);
-              log(`pushing ${reference}`);
-              await slots.run(() => pushImage(docker, reference, env));
-            }
-            return await signed('pushed', key ? await pushedDigests(context, references) : {});
+            const { pushed, meanwhile } = await pushWhereMissing(context, image.reference, references, slots, log);
+            const digests = { ...meanwhile, ...(key ? await pushedDigests(context, pushed) : {}) };
+            return await signed(pushed.length > 0 ? 'pushed' : 'published', digests);
           }
         }
       } catch (error) {
