@@ -32,6 +32,7 @@ const ROOMS: string[][] = [
   ['docker'],
   ['preimage'],
   ['context'],
+  ['explain'],
   ['acquire'],
   ['publish'],
   ['cli'],

@@ -14,6 +14,10 @@ commands:
   fingerprint IMAGE…|--all     the fingerprint (NAME<TAB>FINGERPRINT for several images)
   spec IMAGE…|--all            the full image reference, <registry>/<prefix><name>:mzbuild-<fingerprint>
   describe IMAGE [--transitive] fingerprint, input files and dependencies
+  explain IMAGE…|--all [--since REV]
+                               why each image is not reused: its fingerprint now and at REV
+                               (default: the merge base with origin/HEAD), the inputs that changed,
+                               were added or removed, changed modes, and each changed dependency
   plan IMAGE…|--all            for each image and its dependencies: local, registry, build or untrusted
   acquire IMAGE…|--all         make them available to the local engine: pull or build
   run IMAGE [ARGS…]            acquire IMAGE, then docker run --rm --init it with ARGS
@@ -61,8 +65,8 @@ options:
   -V, --version                     the version of mzimage
 `;
 
-export type Command = 'list' | 'fingerprint' | 'spec' | 'describe' | 'plan' | 'acquire' | 'run' | 'ensure' | 'publish-multiarch' | 'keygen';
-const COMMANDS: Command[] = ['list', 'fingerprint', 'spec', 'describe', 'plan', 'acquire', 'run', 'ensure', 'publish-multiarch', 'keygen'];
+export type Command = 'list' | 'fingerprint' | 'spec' | 'describe' | 'explain' | 'plan' | 'acquire' | 'run' | 'ensure' | 'publish-multiarch' | 'keygen';
+const COMMANDS: Command[] = ['list', 'fingerprint', 'spec', 'describe', 'explain', 'plan', 'acquire', 'run', 'ensure', 'publish-multiarch', 'keygen'];
 
 export interface Invocation {
   command: Command;
@@ -84,6 +88,8 @@ export interface Invocation {
   output?: string;
   /** list, fingerprint, spec, describe: the commit whose tree to read instead of the working tree. */
   rev?: string;
+  /** explain: the revision to compare with. */
+  since?: string;
   flags: SharedOptions;
   /** For `run`: everything after the image name, handed to the container. */
   runArgs: string[];
@@ -92,7 +98,7 @@ export interface Invocation {
 /** The commands that can read a commit's tree instead of the working tree. */
 const REV_COMMANDS = new Set<Command>(['list', 'fingerprint', 'spec', 'describe']);
 
-const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--cache-registry', '--output', '--rev']);
+const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--cache-registry', '--output', '--rev', '--since']);
 
 /** `run IMAGE ARGS…`: the arguments after the image are the container's, options included. */
 function splitRunArguments(argv: string[]): { own: string[]; runArgs: string[] } {
@@ -144,6 +150,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
         force: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
         rev: { type: 'string' },
+        since: { type: 'string' },
         check: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
@@ -177,6 +184,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
   if (values.sccache && values['no-sccache']) throw new UsageError('--sccache and --no-sccache exclude each other');
   if (values.sccache || values['no-sccache']) flags.sccache = values.sccache === true;
 
+  if (values.since !== undefined && command !== 'explain') throw new UsageError('--since works with explain');
   if (values.rev !== undefined && !REV_COMMANDS.has(command as Command)) {
     throw new UsageError(`--rev works with ${[...REV_COMMANDS].join(', ')}: ${command} needs the working tree`);
   }
@@ -191,6 +199,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
     dryRun: values['dry-run'] ?? false,
     check: values.check ?? false,
     ...(values.rev === undefined ? {} : { rev: values.rev }),
+    ...(values.since === undefined ? {} : { since: values.since }),
     ...(tag === undefined ? {} : { tag }),
     replaceUntrusted: values['replace-untrusted'] ?? false,
     ...(values.output === undefined ? {} : { output: values.output }),

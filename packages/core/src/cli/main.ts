@@ -66,7 +66,10 @@ async function run(argv: string[], cwd: string): Promise<number> {
         await context.close();
       }
     }
-    const output = await runCommand(context, invocation);
+    const output =
+      invocation.command === 'explain'
+        ? await (require('./explain') as typeof import('./explain')).explainCommand(context, invocation, cwd)
+        : await runCommand(context, invocation);
     timings.time('output', () => process.stdout.write(output));
     timings.time('caches', () => context.resolver.saveCache());
     return 0;
