@@ -28,6 +28,7 @@ const ROOMS: string[][] = [
   ['registry-formats'],
   ['signing'],
   ['registry'],
+  ['cache-server'],
   ['docker'],
   ['preimage'],
   ['context'],
