@@ -5,7 +5,7 @@
 // dependencies and leave out what is never used, such as zod's 40 locales. The library
 // (dist/index.js) stays unbundled.
 //
-// The CLI is four files, so that a run reads only the code it runs: even unevaluated, a megabyte
+// The CLI is six files, so that a run reads only the code it runs: even unevaluated, a megabyte
 // of bundled code costs ~10 ms to load.
 // - mzimage.js: the commands, the caches and the fingerprint: all that a run in which nothing
 //   changed needs.
@@ -15,6 +15,8 @@
 //   the registry client (undici) and the builders.
 // - mzimage-registry.js: the registry client (src/registry/client.ts) with undici, which the
 //   session requires when a command first asks for it, and the image commands use.
+// - mzimage-cache-server.js: cache-server (src/cli/cache-server.ts and the cache-server room),
+//   loading the registry client from mzimage-registry.js.
 // - mzimage-errors.js: src/errors.ts, once for all: `instanceof UserError` must hold for an
 //   error thrown in any of them.
 const { build } = require('esbuild');
@@ -31,6 +33,7 @@ const BUNDLES = {
   'cli/acquire.ts': 'mzimage-images.js',
   'errors.ts': 'mzimage-errors.js',
   'registry/client.ts': 'mzimage-registry.js',
+  'cli/cache-server.ts': 'mzimage-cache-server.js',
 };
 
 /** Libraries that only a cache miss or an image command needs: never in mzimage.js. */

@@ -29,6 +29,7 @@ const ROOMS: string[][] = [
   ['registry-formats'],
   ['signing'],
   ['registry'],
+  ['cache-server'],
   ['docker'],
   ['preimage'],
   ['context'],

@@ -1,7 +1,7 @@
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 
-/** What the proxy does with one request: pass it on, answer it itself, or never answer. */
-export type Fault = 'pass' | 'hang' | { status: number; headers?: Record<string, string>; body?: string };
+/** What the proxy does with one request: pass it on, answer it itself, never answer, or cut the connection once that much of its body has come. */
+export type Fault = 'pass' | 'hang' | { cutAfterBytes: number } | { status: number; headers?: Record<string, string>; body?: string };
 
 export interface ProxiedRequest {
   method: string;
@@ -17,6 +17,11 @@ export interface FaultProxyOptions {
   fault?: (req: IncomingMessage, index: number) => Fault;
   /** Added before each request is handled, so that requests overlap. */
   delayMs?: number;
+  /**
+   * Rewrites Location headers naming the registry to name the proxy, as a reverse proxy does, so
+   * that an upload's PATCH and PUT come through it too (for faults in the middle of one).
+   */
+  reverseLocation?: boolean;
 }
 
 /**
@@ -74,13 +79,23 @@ export class FaultProxy {
     if (this.options.delayMs) await new Promise((resolve) => setTimeout(resolve, this.options.delayMs));
     const fault = this.options.fault?.(req, index) ?? 'pass';
     if (fault === 'hang') return;
+    if (typeof fault === 'object' && 'cutAfterBytes' in fault) {
+      let received = 0;
+      req.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received >= fault.cutAfterBytes) req.socket.destroy();
+      });
+      return;
+    }
     if (fault !== 'pass') {
       res.writeHead(fault.status, fault.headers ?? {});
       res.end(fault.body ?? '');
       return;
     }
     const upstream = request(`http://${this.target}${req.url}`, { method: req.method, headers: { ...req.headers, host: this.target } }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      const headers = { ...answer.headers };
+      if (this.options.reverseLocation && typeof headers.location === 'string') headers.location = headers.location.replace(`//${this.target}/`, `//${this.host}/`);
+      res.writeHead(answer.statusCode ?? 502, headers);
       answer.pipe(res);
     });
     upstream.on('error', () => {

@@ -20,6 +20,13 @@ export const pluginOptionsSchema = sharedOptionsSchema
     fingerprintTargetName: z.string().min(1).optional(),
     dockerBuildTargetName: z.string().min(1).optional(),
     publishTargetName: z.string().min(1).optional(),
+    /** Nx's remote cache in the registry for each run (`mzimage cache-server`, started and stopped by the plugin). */
+    remoteCache: z
+      .union([
+        z.boolean(),
+        z.object({ repository: z.string().min(1).optional(), readFrom: z.array(z.string().min(1)).optional(), maxArtifactSize: z.string().min(1).optional() }).strict(),
+      ])
+      .optional(),
   })
   .strict();
 

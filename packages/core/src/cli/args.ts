@@ -26,6 +26,11 @@ commands:
   publish-multiarch TAG IMAGE…|--all
                                put under TAG an index of each image's published x86_64 and aarch64
                                images; version tags (v1.2.3…) never move without --force
+  cache-server [--listen 127.0.0.1:PORT]
+                               serve Nx's self-hosted remote cache API (/v1/cache/{hash}) from the
+                               registry; prints its URL first (port 0, the default: any free port).
+                               Bearer token: MZBUILD_CACHE_TOKEN. Entries signed with
+                               MZBUILD_SIGNING_KEY; with trusted keys only signed ones are served
   keygen [--output PREFIX]     write a cosign key pair, PREFIX.key and PREFIX.pub (default cosign),
                                encrypted with MZBUILD_SIGNING_KEY_PASSWORD (or a password asked for)
 
@@ -51,6 +56,12 @@ options:
   --cache-registry REGISTRY         where an untrusted job (a pull request's) pushes, never to the
                                     registry or mirrors; images the registry lacks are looked for there
                                     too (default: MZBUILD_CACHE_REGISTRY, then nx.json's cacheRegistry)
+  --cache-repository REPO           where cache-server keeps entries (default MZBUILD_CACHE_REPOSITORY,
+                                    then <registry>/<prefix>nx-cache)
+  --cache-read-from REPO            a further repository cache-server reads entries from, never writes
+                                    (repeatable): a pull request's scope reading main's
+  --max-artifact-size SIZE          the largest archive cache-server stores or serves (default 2GiB)
+  --until-stdin-closes              cache-server stops when its standard input closes
   --output PREFIX                   where keygen writes PREFIX.key and PREFIX.pub
   --rev REV                         read the tree of commit REV from git objects, not the working tree
                                     (list, fingerprint, spec, describe): what a clean checkout gives
@@ -65,8 +76,17 @@ options:
   -V, --version                     the version of mzimage
 `;
 
-export type Command = 'list' | 'fingerprint' | 'spec' | 'describe' | 'explain' | 'plan' | 'acquire' | 'run' | 'ensure' | 'publish-multiarch' | 'keygen';
-const COMMANDS: Command[] = ['list', 'fingerprint', 'spec', 'describe', 'explain', 'plan', 'acquire', 'run', 'ensure', 'publish-multiarch', 'keygen'];
+export type Command = 'list' | 'fingerprint' | 'spec' | 'describe' | 'explain' | 'plan' | 'acquire' | 'run' | 'ensure' | 'publish-multiarch' | 'keygen' | 'cache-server';
+const COMMANDS: Command[] = ['list', 'fingerprint', 'spec', 'describe', 'explain', 'plan', 'acquire', 'run', 'ensure', 'publish-multiarch', 'keygen', 'cache-server'];
+
+/** cache-server's own options, as given. */
+export interface CacheServerFlags {
+  listen?: string;
+  repository?: string;
+  readFrom: string[];
+  maxArtifactSize?: string;
+  untilStdinCloses: boolean;
+}
 
 export interface Invocation {
   command: Command;
@@ -90,6 +110,8 @@ export interface Invocation {
   rev?: string;
   /** explain: the revision to compare with. */
   since?: string;
+  /** cache-server: its options, when any was given. */
+  cacheServer?: CacheServerFlags;
   flags: SharedOptions;
   /** For `run`: everything after the image name, handed to the container. */
   runArgs: string[];
@@ -98,7 +120,7 @@ export interface Invocation {
 /** The commands that can read a commit's tree instead of the working tree. */
 const REV_COMMANDS = new Set<Command>(['list', 'fingerprint', 'spec', 'describe']);
 
-const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--cache-registry', '--output', '--rev', '--since']);
+const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--cache-registry', '--output', '--rev', '--since', '--listen', '--cache-repository', '--cache-read-from', '--max-artifact-size']);
 
 /** `run IMAGE ARGS…`: the arguments after the image are the container's, options included. */
 function splitRunArguments(argv: string[]): { own: string[]; runArgs: string[] } {
@@ -143,6 +165,11 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
         sccache: { type: 'boolean' },
         'no-sccache': { type: 'boolean' },
         output: { type: 'string' },
+        listen: { type: 'string' },
+        'cache-repository': { type: 'string' },
+        'cache-read-from': { type: 'string', multiple: true },
+        'max-artifact-size': { type: 'string' },
+        'until-stdin-closes': { type: 'boolean' },
         all: { type: 'boolean' },
         transitive: { type: 'boolean' },
         json: { type: 'boolean' },
@@ -203,6 +230,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
     ...(tag === undefined ? {} : { tag }),
     replaceUntrusted: values['replace-untrusted'] ?? false,
     ...(values.output === undefined ? {} : { output: values.output }),
+    ...cacheServerFlags(values),
     flags,
     runArgs,
   };
@@ -210,13 +238,34 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
   return invocation;
 }
 
-function checkImageArguments({ command, images, all, tag, dryRun, check, replaceUntrusted, output }: Invocation): void {
+function cacheServerFlags(values: {
+  listen?: string | undefined;
+  'cache-repository'?: string | undefined;
+  'cache-read-from'?: string[] | undefined;
+  'max-artifact-size'?: string | undefined;
+  'until-stdin-closes'?: boolean | undefined;
+}): { cacheServer?: CacheServerFlags } {
+  const given = [values.listen, values['cache-repository'], values['cache-read-from'], values['max-artifact-size'], values['until-stdin-closes']];
+  if (given.every((value) => value === undefined)) return {};
+  return {
+    cacheServer: {
+      ...(values.listen === undefined ? {} : { listen: values.listen }),
+      ...(values['cache-repository'] === undefined ? {} : { repository: values['cache-repository'] }),
+      readFrom: values['cache-read-from'] ?? [],
+      ...(values['max-artifact-size'] === undefined ? {} : { maxArtifactSize: values['max-artifact-size'] }),
+      untilStdinCloses: values['until-stdin-closes'] ?? false,
+    },
+  };
+}
+
+function checkImageArguments({ command, images, all, tag, dryRun, check, replaceUntrusted, output, cacheServer }: Invocation): void {
+  if (cacheServer && command !== 'cache-server') throw new UsageError('--listen, --cache-repository, --cache-read-from, --max-artifact-size and --until-stdin-closes are for cache-server');
   if (command === 'publish-multiarch' && tag === undefined) throw new UsageError('publish-multiarch needs a tag, then image names or --all');
   if (replaceUntrusted && command !== 'ensure') throw new UsageError('--replace-untrusted is for ensure');
   if (output !== undefined && command !== 'keygen') throw new UsageError('--output is for keygen');
   if (dryRun && command !== 'ensure' && command !== 'publish-multiarch') throw new UsageError('--dry-run is for ensure and publish-multiarch');
   if (check && command !== 'list') throw new UsageError('--check is for list');
-  if (command === 'list' || command === 'keygen') {
+  if (command === 'list' || command === 'keygen' || command === 'cache-server') {
     if (images.length > 0 || all) throw new UsageError(`${command} takes no image names`);
   } else if (command === 'describe') {
     if (all) throw new UsageError('describe takes image names, not --all');

@@ -45,6 +45,11 @@ async function run(argv: string[], cwd: string): Promise<number> {
       process.stdout.write(await keygen(invocation, cwd, process.env));
       return 0;
     }
+    // The cache server reads the configuration, not the repository's images: loaded only for it.
+    if (invocation.command === 'cache-server') {
+      const { cacheServer } = require('./cache-server') as typeof import('./cache-server');
+      return await cacheServer(invocation, cwd, process.env);
+    }
     const warn = (message: string) => process.stderr.write(`mzimage: warning: ${message}\n`);
     const context = await loadContext({ cwd, flags: invocation.flags, warn, hashingThread: true, persistentCache: true, ...(invocation.rev === undefined ? {} : { rev: invocation.rev }) });
     // A warning that every run repeats teaches users to ignore warnings: each is said once per

@@ -2,12 +2,15 @@
 import type { PublicKey, SigningKey } from '../signing/keys';
 import type { VerifiedCache } from '../signing/verified-cache';
 import type { Verification } from '../signing/verify';
+import type { Readable } from 'node:stream';
+import { blobExists, uploadBlob } from './blob-requests';
+import { readBlobStream, uploadBlobStream, type BlobStream } from './blob-stream';
 import { BlobTransfers } from './blob-transfer';
 import { checkExistence, checkPresence, type Existence, type Presence } from './check';
 import { copyImage, type CopyContext } from './copy';
 import { createIndex, type IndexSource } from './index-builder';
 import { getManifest, manifestExists, putManifest } from './manifest-requests';
-import type { Manifest } from './manifests';
+import { digestOf, type Manifest } from './manifests';
 import { manifestReference, parseReference } from './reference';
 import { Secrets } from './secrets';
 import { RegistrySession } from './session';
@@ -15,6 +18,7 @@ import { readSignatures, signImage, verifyImage, type SignOptions, type SignOutc
 import { Transport } from './transport';
 
 export type { Existence, Presence } from './check';
+export { UploadSourceError, type BlobStream, type SourceProblem } from './blob-stream';
 export type { SignOptions, SignOutcome, StoredSignatures } from './signatures';
 
 export interface RegistryClientOptions {
@@ -159,6 +163,31 @@ export class RegistryClient {
    */
   verify(reference: string, digest: string, keys: readonly PublicKey[], options: { cache?: VerifiedCache } = {}): Promise<Verification> {
     return verifyImage(this.session, reference, digest, keys, options.cache);
+  }
+
+  /**
+   * A blob of `repository` (`registry/path`) as a stream, or undefined when it has none. The
+   * caller checks its digest: the bytes are handed on as they come.
+   */
+  async readBlob(repository: string, digest: string): Promise<BlobStream | undefined> {
+    return readBlobStream(this.session, parseReference(repository), digest);
+  }
+
+  /**
+   * Uploads `source` as one blob of `repository` without holding it in memory, the registry
+   * checking the digest (see uploadBlobStream). An UploadSourceError when the stream is to blame
+   * (too large, broken off, short), a RegistryError when the registry is.
+   */
+  async uploadBlobStream(repository: string, source: Readable, options: { size?: number; maxBytes: number }): Promise<{ digest: string; size: number }> {
+    return uploadBlobStream(this.session, parseReference(repository), source, options);
+  }
+
+  /** Uploads a small blob held in memory (a config) unless the repository has it; returns its digest. */
+  async ensureSmallBlob(repository: string, bytes: Buffer): Promise<string> {
+    const repo = parseReference(repository);
+    const digest = digestOf(bytes);
+    if (await blobExists(this.session, repo, digest)) return digest;
+    return uploadBlob(this.session, repo, bytes);
   }
 
   /** Closes idle connections; the client is not to be used afterwards. */
