@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { readPluginOptions } from '../../packages/core/src/config';
+import { readPluginOptions } from '../../packages/core/src/plugin-options';
 
 /**
  * mzimage and the executors read the plugin's options from nx.json however the entry names the

@@ -13,7 +13,7 @@ const CORE = join(ROOT, 'packages/core/src');
 const ROOMS: string[][] = [
   ['errors', 'text', 'paths', 'base32', 'semaphore', 'pathspec', 'atomic-file', 'lock-file', 'timings', 'buffered-hash'],
   ['process'],
-  ['config', 'config-schema'],
+  ['config', 'config-schema', 'plugin-options'],
   ['file-hash', 'file-stats', 'hash-cache', 'model-cache', 'said-warnings'],
   ['git'],
   ['revision'],

@@ -58,3 +58,13 @@ describe.each([
     expect(affected(file)).toEqual(images);
   });
 });
+
+it('has an explain target on each image project, which Nx Console shows as its help', () => {
+  ws.setPluginOptions({});
+  ws.write({ 'crates/inherited/src/lib.rs': 'pub fn changed() {}\n' });
+  const output = ws.nxOk(['run', 'server:explain', '--since=HEAD', '--output-style=static']);
+  expect(output).toMatch(/server: [A-Z2-7]{32}, was [A-Z2-7]{32} at HEAD \([0-9a-f]{12}\)\n\s+changed crates\/inherited\/src\/lib\.rs/);
+  const project = JSON.parse(ws.nxOk(['show', 'project', 'server', '--json']));
+  expect(project.targets.explain.metadata.help.command).toBe('npx mzimage explain server');
+  expect(project.metadata.targetGroups.mzbuild).toContain('explain');
+});

@@ -4,7 +4,7 @@
  * It is made once, by the CLI or an executor, and passed down; nothing below re-reads
  * `process.env` or makes a registry client of its own.
  */
-import { readPluginOptions, resolveConfig, type Config, type SharedOptions } from './config';
+import { resolveConfig, type Config, type SharedOptions } from './config';
 import { dockerCommand } from './docker/client';
 import { startHashWorker } from './file-hasher';
 import { FileStats, statWhile } from './file-stats';
@@ -12,6 +12,7 @@ import { cacheFile, HashCache } from './hash-cache';
 import { Resolver } from './fingerprint';
 import { listVisibleFiles, originUrl, repositoryRoot } from './git';
 import { ModelCache } from './model-cache';
+import { readPluginOptions } from './plugin-options';
 import type { RegistryClient } from './registry/client';
 import { loadRepository, type Repository } from './repository';
 import { readPublicKeys, readSigningKey, type PublicKey, type SigningKey } from './signing/keys';
@@ -59,6 +60,8 @@ export interface ContextOptions {
   persistentCache?: boolean;
   /** A commit to read the repository from, instead of the working tree (`--rev`). */
   rev?: string;
+  /** The configuration, as another session of the same run resolved it (a second tree to compare with). */
+  config?: Config;
 }
 
 export async function loadContext(options: ContextOptions): Promise<MzbuildContext> {
@@ -94,7 +97,7 @@ async function loadContextAt(root: string, rev: string, options: ContextOptions,
   const { RevisionSnapshot } = require('./revision/snapshot') as typeof import('./revision/snapshot');
   const modelCache = options.persistentCache ? ModelCache.forRepository(root, env) : ModelCache.none();
   const pluginOptions = options.pluginOptions ?? readPluginOptions(options.cwd, root, modelCache);
-  const config = resolveConfig({ flags: options.flags, env, pluginOptions, cwd: options.cwd, root, originUrl: () => originUrl(root) });
+  const config = options.config ?? resolveConfig({ flags: options.flags, env, pluginOptions, cwd: options.cwd, root, originUrl: () => originUrl(root) });
   const { BlobHashes } = require('./revision/blob-hashes') as typeof import('./revision/blob-hashes');
   const blobHashes = options.persistentCache ? BlobHashes.open(cacheFile(root, 'blob-hashes', 'txt', env)) : BlobHashes.inMemory();
   const [snapshot, resolved] = await Promise.all([RevisionSnapshot.load(root, rev, blobHashes), config]);

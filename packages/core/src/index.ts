@@ -2,10 +2,15 @@
 export { base32 } from './base32';
 export * from './cargo';
 export * from './config';
+export * from './plugin-options';
 export { parsePluginOptions, sharedOptionsSchema } from './config-schema';
 export { FileStats } from './file-stats';
 export { ModelCache } from './model-cache';
 export { loadContext, type ContextOptions, type MzbuildContext } from './context';
+export { explain, reasonLine, type Explanation } from './explain/compare';
+export { formatExplanations } from './explain/format';
+export { explainSince, whyBuilt } from './explain/run';
+export { imageStates, type ImageState } from './explain/state';
 export { HashCache } from './hash-cache';
 export { configSalt, fullDigest, preImageExtra, selfDigest } from './digest';
 export { FileHasher, startHashWorker, type FileRecord, type FileRecordSource } from './file-hasher';

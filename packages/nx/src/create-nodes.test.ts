@@ -77,7 +77,7 @@ it('gives the inputs of the fingerprint: directory, crates without nested crates
 
 it('uses the configured target names', async () => {
   const found = await projects({ fingerprintTargetName: 'fp', dockerBuildTargetName: 'image', publishTargetName: 'push' });
-  expect(Object.keys(found['images/app']!.targets!).sort()).toEqual(['fp', 'image', 'nx-release-publish', 'push']);
+  expect(Object.keys(found['images/app']!.targets!).sort()).toEqual(['explain', 'fp', 'image', 'nx-release-publish', 'push']);
   expect(found['images/app']!.targets!['image']!.dependsOn).toEqual(['^image']);
   expect(found['images/app']!.targets!['push']!.dependsOn).toEqual(['^push']);
 });

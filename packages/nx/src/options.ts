@@ -20,6 +20,7 @@ export const pluginOptionsSchema = sharedOptionsSchema
     fingerprintTargetName: z.string().min(1).optional(),
     dockerBuildTargetName: z.string().min(1).optional(),
     publishTargetName: z.string().min(1).optional(),
+    explainTargetName: z.string().min(1).optional(),
     /** Nx's remote cache in the registry for each run (`mzimage cache-server`, started and stopped by the plugin). */
     remoteCache: z
       .union([
@@ -49,6 +50,7 @@ export function normalizeOptions(options: unknown): NormalizedOptions {
       fingerprint: data.fingerprintTargetName ?? 'fingerprint',
       dockerBuild: data.dockerBuildTargetName ?? 'docker-build',
       publish: data.publishTargetName ?? 'publish',
+      explain: data.explainTargetName ?? 'explain',
     },
   };
 }

@@ -21,7 +21,7 @@ export const IMAGE_INPUT = 'mzbuildImage';
 /** The plugin options that shape projects, checked (options.ts), with their defaults. */
 export interface NormalizedOptions {
   projectName: string;
-  targets: { fingerprint: string; dockerBuild: string; publish: string };
+  targets: { fingerprint: string; dockerBuild: string; publish: string; explain: string };
 }
 
 export function projectNameOf(template: string, image: string): string {
@@ -50,7 +50,8 @@ export function imageProject(
     mainline: image.manifest.mainline,
     crates,
   };
-  const describe = `npx mzimage describe ${image.name} --transitive`;
+  // Nx Console shows this as the targets' help: the question a user of a content-addressed build asks.
+  const explainCommand = `npx mzimage explain ${image.name}`;
   const targetInputs: InputDefinition[] = [IMAGE_INPUT, `^${IMAGE_INPUT}`, { externalDependencies: [] }];
   const target = (executor: string, description: string, extra: Partial<TargetConfiguration> = {}): TargetConfiguration => ({
     executor: `${PLUGIN_NAME}:${executor}`,
@@ -61,7 +62,7 @@ export function imageProject(
     cache: false,
     // No `technologies` here: `nx release` with `release.docker` takes a project whose targets
     // name the docker technology for one of @nx/docker's, and runs `docker tag` on it.
-    metadata: { description, help: { command: describe, example: {} } },
+    metadata: { description, help: { command: explainCommand, example: { options: { since: 'origin/main' } } } },
     ...extra,
   });
 
@@ -74,11 +75,12 @@ export function imageProject(
     metadata: {
       description: image.manifest.description ?? `mzbuild image ${image.name}`,
       technologies: ['docker'],
-      targetGroups: { mzbuild: [names.fingerprint, names.dockerBuild, names.publish, 'nx-release-publish'] },
+      targetGroups: { mzbuild: [names.fingerprint, names.explain, names.dockerBuild, names.publish, 'nx-release-publish'] },
       mzbuild: metadata,
     },
     targets: {
       [names.fingerprint]: target('fingerprint', `Print the fingerprint and full reference of image ${image.name}`),
+      [names.explain]: target('explain', `Say why image ${image.name} is not reused: what changed since origin/main (or --since REV), input by input`),
       [names.dockerBuild]: target('docker-build', `Build image ${image.name} unless a registry or the local engine has it`, {
         dependsOn: [`^${names.dockerBuild}`],
       }),

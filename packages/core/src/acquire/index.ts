@@ -9,6 +9,7 @@ import { executePlan, type Builders } from './execute';
 import { makePlan, type PlanEntry, type PlanOptions, type RegistryAnswer } from './plan';
 import { realBuilders } from './builders';
 import { cacheReferenceOf } from './cache-registry';
+import { whyBuilt } from '../explain/run';
 import type { Outcome } from './summary';
 
 export { formatPlan, refusalMessage, untrustedRefusal, type Action, type PlanEntry, type RegistryAnswer } from './plan';
@@ -87,16 +88,23 @@ export async function acquireImages(
   return { plan, outcomes: await carryOut(context, plan, options) };
 }
 
-/** Pulls and builds what a plan says, as soon as each image's dependencies are there. */
+/**
+ * Pulls and builds what a plan says, as soon as each image's dependencies are there. Beside the
+ * builds, it works out why each is built (explain/), for the summary's line of why.
+ */
 export async function carryOut(context: MzbuildContext, plan: PlanEntry[], options: Omit<RunOptions, keyof AcquireOptions>): Promise<Outcome[]> {
-  return executePlan(plan, {
+  const toBuild = plan.filter((e) => e.action === 'build' || e.action === 'untrusted').map((e) => context.repository.byName.get(e.name)!);
+  const why = toBuild.length > 0 ? whyBuilt(context, toBuild) : Promise.resolve(new Map<string, string>());
+  const outcomes = await executePlan(plan, {
     context,
     builders: options.builders ?? realBuilders(context),
     pull: options.pull ?? true,
     parallel: options.parallel ?? 2,
     onLine: options.onLine,
-    revision: plan.some((e) => e.action === 'build' || e.action === 'untrusted') ? await gitRevision(context.repository.root) : 'unknown',
+    revision: toBuild.length > 0 ? await gitRevision(context.repository.root) : 'unknown',
   });
+  const reasons = await why;
+  return outcomes.map((o) => (o.result === 'built' && reasons.has(o.name) ? { ...o, why: reasons.get(o.name)! } : o));
 }
 
 /** The commit the images are built from, for their labels; `unknown` before the first commit. */

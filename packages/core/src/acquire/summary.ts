@@ -12,6 +12,8 @@ export interface Outcome {
   error?: string;
   /** For an image whose binaries a cargo build of this run made: what that build reported (shared by its images). */
   cargo?: CargoReport;
+  /** For a built image: one line of why it was built (explain/run.ts's whyBuilt). */
+  why?: string;
 }
 
 /** The closing summary: a line per image, then the counts; failures named with their reason. */
@@ -20,7 +22,8 @@ export function formatSummary(outcomes: Outcome[]): string {
   const lines = outcomes.map((o) => {
     const time = o.result === 'built' || o.result === 'pulled' ? ` in ${o.seconds.toFixed(1)} s` : '';
     const why = o.error ? `: ${o.error}` : '';
-    return `  ${o.name.padEnd(width)}  ${(o.result + time).padEnd(18)}  ${o.reference}${why}`;
+    const because = o.why ? `\n  ${' '.repeat(width)}  why: ${o.why}` : '';
+    return `  ${o.name.padEnd(width)}  ${(o.result + time).padEnd(18)}  ${o.reference}${why}${because}`;
   });
   const count = (result: Outcome['result']) => outcomes.filter((o) => o.result === result).length;
   const totals = [

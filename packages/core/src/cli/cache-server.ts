@@ -1,6 +1,7 @@
 // `mzimage cache-server`: Nx's remote cache served from the configured registry, until a signal (or, when asked, the end of standard input) stops it.
 import { startCacheServer, cacheRepository, DEFAULT_MAX_BYTES, parseListen, parseSize } from '../cache-server';
-import { readPluginOptions, resolveConfig } from '../config';
+import { resolveConfig } from '../config';
+import { readPluginOptions } from '../plugin-options';
 import { originUrl, repositoryRoot } from '../git';
 import { cacheFile } from '../hash-cache';
 import { RegistryClient } from '../registry/client';

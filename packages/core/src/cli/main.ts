@@ -73,7 +73,7 @@ async function run(argv: string[], cwd: string): Promise<number> {
     }
     const output =
       invocation.command === 'explain'
-        ? await (require('./explain') as typeof import('./explain')).explainCommand(context, invocation, cwd)
+        ? await (require('./explain') as typeof import('./explain')).explainCommand(context, invocation)
         : await runCommand(context, invocation);
     timings.time('output', () => process.stdout.write(output));
     timings.time('caches', () => context.resolver.saveCache());

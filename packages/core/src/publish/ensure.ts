@@ -18,6 +18,8 @@ export interface PublishOutcome {
   error?: string;
   /** With a signing key: the references whose signature this run wrote (none when they were signed already). */
   signed?: string[];
+  /** For an image this run built to push: one line of why it was built. */
+  why?: string;
 }
 
 export type PublishOptions = Pick<RunOptions, 'onLine' | 'parallel'> & PublishPlanOptions;
@@ -80,7 +82,8 @@ export async function publish(context: MzbuildContext, plan: PublishPlan, option
             // The engine has it under its reference in the registry; pushed under each reference it is published at.
             const { pushed, meanwhile } = await pushWhereMissing(context, image.reference, references, slots, log);
             const digests = { ...meanwhile, ...(key ? await pushedDigests(context, pushed) : {}) };
-            return await signed(pushed.length > 0 ? 'pushed' : 'published', digests);
+            const done = await signed(pushed.length > 0 ? 'pushed' : 'published', digests);
+            return image.why ? { ...done, why: image.why } : done;
           }
         }
       } catch (error) {
@@ -116,7 +119,8 @@ export function formatPublishSummary(outcomes: PublishOutcome[]): string {
   const lines = outcomes.map((o) => {
     const time = o.result === 'pushed' || o.result === 'copied' ? ` in ${o.seconds.toFixed(1)} s` : '';
     const signed = o.signed && o.signed.length > 0 ? ` (signed ${o.signed.join(', ')})` : '';
-    return `  ${o.name.padEnd(width)}  ${(o.result + time).padEnd(20)}  ${o.references.join(', ')}${signed}${o.error ? `: ${o.error}` : ''}`;
+    const because = o.why ? `\n  ${' '.repeat(width)}  why: ${o.why}` : '';
+    return `  ${o.name.padEnd(width)}  ${(o.result + time).padEnd(20)}  ${o.references.join(', ')}${signed}${o.error ? `: ${o.error}` : ''}${because}`;
   });
   const count = (result: PublishOutcome['result']) => outcomes.filter((o) => o.result === result).length;
   const totals = [`${count('pushed')} pushed`, `${count('copied')} copied between registries`, `${count('published')} already published`];
