@@ -1,7 +1,7 @@
 // `mzimage explain --since REV`: for each kind of change, the reasons name exactly that change, on
 // the images it reaches (directly, or through the dependency whose fingerprint it moved).
 import { chmodSync } from 'node:fs';
-import { explain } from '../../packages/core/src/explain/compare';
+import { explain, type Explanation } from '../../packages/core/src/explain/compare';
 import type { ImageState } from '../../packages/core/src/explain/state';
 import { mzimage } from '../support/cli';
 import { cargoWorkspace, crate, GitRepo, image } from '../support/git-repo';
@@ -28,17 +28,7 @@ afterEach(() => {
   repo.git('clean', '-qfd');
 });
 
-interface Explained {
-  image: string;
-  fingerprint: string | null;
-  against: { fingerprint: string | null; source: string };
-  changed: string[];
-  added: string[];
-  removed: string[];
-  modes: string[];
-  config: string[];
-  dependencies: Explained[];
-}
+type Explained = Explanation;
 
 function explained(...images: string[]): Record<string, Explained> {
   const run = mzimage(repo.root, ['explain', ...images, '--since', 'HEAD', '--json']);
@@ -47,7 +37,7 @@ function explained(...images: string[]): Record<string, Explained> {
 }
 
 /** An explanation's reasons without the fingerprints, for comparing. */
-const reasons = (e: Explained): unknown => ({
+const reasons = (e: Explanation): unknown => ({
   changed: e.changed,
   added: e.added,
   removed: e.removed,

@@ -45,12 +45,7 @@ describe.each([
     });
   }
 
-  function affected(file: string): string[] {
-    const explained = JSON.parse(ws.nxOk(['affected', '-t', 'docker-build', `--files=${file}`, '--explain=stdout']));
-    return Object.keys(explained.affected ?? {})
-      .map((task) => task.replace(/:docker-build$/, ''))
-      .sort();
-  }
+  const affected = (file: string) => ws.affected('docker-build', file);
 
   it.each(FILES)('nx affected selects exactly the images whose inputs contain %s', (file) => {
     const images = (expected.server as readonly string[]).includes(file) ? ['server'] : [];

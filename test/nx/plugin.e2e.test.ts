@@ -81,12 +81,7 @@ describe('nx affected -t docker-build (task-level, Nx 24 default)', () => {
     });
   }
 
-  function affected(file: string): string[] {
-    const explained = JSON.parse(ws.nxOk(['affected', '-t', 'docker-build', `--files=${file}`, '--explain=stdout']));
-    return Object.keys(explained.affected ?? {})
-      .map((task) => task.replace(/:docker-build$/, ''))
-      .sort();
-  }
+  const affected = (file: string) => ws.affected('docker-build', file);
 
   it.each([
     ['a file of a crate that one binary uses', 'crates/util/src/lib.rs', ['tool']],

@@ -65,4 +65,12 @@ export class NxWorkspace extends GitRepo {
     if (result.status !== 0) throw new Error(`nx ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
     return result.stdout;
   }
+
+  /** The projects whose `target` task `nx affected` selects for a change to `file` (task-level, from --explain). */
+  affected(target: string, file: string): string[] {
+    const explained = JSON.parse(this.nxOk(['affected', '-t', target, `--files=${file}`, '--explain=stdout']));
+    return Object.keys(explained.affected ?? {})
+      .map((task) => task.slice(0, task.lastIndexOf(`:${target}`)))
+      .sort();
+  }
 }
