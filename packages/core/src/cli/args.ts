@@ -18,7 +18,9 @@ commands:
                                why each image is not reused: its fingerprint now and at REV
                                (default: the merge base with origin/HEAD), the inputs that changed,
                                were added or removed, changed modes, and each changed dependency
-  plan IMAGE…|--all            for each image and its dependencies: local, registry, build or untrusted
+  plan IMAGE…|--all            for each image and its dependencies: local, registry, build or untrusted;
+                               --json --shards N: a GitHub Actions matrix include list of the shards
+                               with something to build ([{"shard":"1/3","images":[…]}…], one line)
   acquire IMAGE…|--all         make them available to the local engine: pull or build
   run IMAGE [ARGS…]            acquire IMAGE, then docker run --rm --init it with ARGS
   ensure IMAGE…|--all          publish them (and what they build on) under their fingerprint tags:
@@ -63,6 +65,12 @@ options:
   --max-artifact-size SIZE          the largest archive cache-server stores or serves (default 2GiB)
   --until-stdin-closes              cache-server stops when its standard input closes
   --output PREFIX                   where keygen writes PREFIX.key and PREFIX.pub
+  --shard I/N                       build shard I's share of the images to build (acquire, ensure;
+                                    default MZBUILD_SHARD); another shard's image that one of ours
+                                    builds on is waited for in the registry, then built here
+  --shard-wait DURATION             how long to wait for another shard's image, e.g. 30m, 90s
+                                    (default MZBUILD_SHARD_WAIT, else 30m)
+  --shards N                        plan: the shares of N shards, as a CI matrix (with --json)
   --rev REV                         read the tree of commit REV from git objects, not the working tree
                                     (list, fingerprint, spec, describe): what a clean checkout gives
   --all                             every image (fingerprint, spec)
@@ -110,6 +118,11 @@ export interface Invocation {
   rev?: string;
   /** explain: the revision to compare with. */
   since?: string;
+  /** acquire, ensure: `I/N`, and how long to wait for another shard's image, as given. */
+  shard?: string;
+  shardWait?: string;
+  /** plan: the number of shards whose shares to print. */
+  shards?: number;
   /** cache-server: its options, when any was given. */
   cacheServer?: CacheServerFlags;
   flags: SharedOptions;
@@ -120,7 +133,7 @@ export interface Invocation {
 /** The commands that can read a commit's tree instead of the working tree. */
 const REV_COMMANDS = new Set<Command>(['list', 'fingerprint', 'spec', 'describe']);
 
-const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--cache-registry', '--output', '--rev', '--since', '--listen', '--cache-repository', '--cache-read-from', '--max-artifact-size']);
+const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--cache-registry', '--output', '--rev', '--since', '--listen', '--cache-repository', '--cache-read-from', '--max-artifact-size', '--shard', '--shard-wait', '--shards']);
 
 /** `run IMAGE ARGS…`: the arguments after the image are the container's, options included. */
 function splitRunArguments(argv: string[]): { own: string[]; runArgs: string[] } {
@@ -177,6 +190,9 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
         force: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
         rev: { type: 'string' },
+        shard: { type: 'string' },
+        'shard-wait': { type: 'string' },
+        shards: { type: 'string' },
         since: { type: 'string' },
         check: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -227,6 +243,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
     check: values.check ?? false,
     ...(values.rev === undefined ? {} : { rev: values.rev }),
     ...(values.since === undefined ? {} : { since: values.since }),
+    ...shardFlags(command, values),
     ...(tag === undefined ? {} : { tag }),
     replaceUntrusted: values['replace-untrusted'] ?? false,
     ...(values.output === undefined ? {} : { output: values.output }),
@@ -236,6 +253,22 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
   };
   checkImageArguments(invocation);
   return invocation;
+}
+
+const SHARD_COMMANDS = new Set<string>(['acquire', 'ensure']);
+
+function shardFlags(command: string, values: { shard?: string | undefined; 'shard-wait'?: string | undefined; shards?: string | undefined; json?: boolean | undefined }): Pick<Invocation, 'shard' | 'shardWait' | 'shards'> {
+  if ((values.shard !== undefined || values['shard-wait'] !== undefined) && !SHARD_COMMANDS.has(command)) {
+    throw new UsageError(`--shard and --shard-wait are for acquire and ensure${command === 'plan' ? '; plan takes --shards N' : ''}`);
+  }
+  if (values.shards === undefined) {
+    return { ...(values.shard === undefined ? {} : { shard: values.shard }), ...(values['shard-wait'] === undefined ? {} : { shardWait: values['shard-wait'] }) };
+  }
+  if (command !== 'plan') throw new UsageError('--shards is for plan (a CI matrix); acquire and ensure take --shard I/N');
+  if (!values.json) throw new UsageError('--shards prints a CI matrix: give --json too');
+  const shards = Number(values.shards);
+  if (!/^\d+$/.test(values.shards) || shards < 1) throw new UsageError(`--shards ${values.shards}: give the number of shards, 1 or more`);
+  return { shards };
 }
 
 function cacheServerFlags(values: {
