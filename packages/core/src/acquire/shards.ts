@@ -48,14 +48,19 @@ export function parseDuration(text: string, source: string): number {
  * `MZBUILD_SHARD_WAIT`; undefined when neither names a shard (the run builds everything). `1/1`
  * is a shard of its own: everything, with nothing to wait for.
  */
-export function resolveSharding(flags: { shard?: string | undefined; shardWait?: string | undefined }, env: NodeJS.ProcessEnv): Sharding | undefined {
+export function resolveSharding(
+  flags: { shard?: string | undefined; shardWait?: string | undefined },
+  env: NodeJS.ProcessEnv,
+  /** How messages name the flags: the CLI's, or an executor's options. */
+  names = { shard: '--shard', shardWait: '--shard-wait' },
+): Sharding | undefined {
   const shardText = flags.shard ?? nonEmpty(env['MZBUILD_SHARD']);
   const waitText = flags.shardWait ?? nonEmpty(env['MZBUILD_SHARD_WAIT']);
-  const shardSource = flags.shard !== undefined ? '--shard' : 'MZBUILD_SHARD';
-  const waitSource = flags.shardWait !== undefined ? '--shard-wait' : 'MZBUILD_SHARD_WAIT';
+  const shardSource = flags.shard !== undefined ? names.shard : 'MZBUILD_SHARD';
+  const waitSource = flags.shardWait !== undefined ? names.shardWait : 'MZBUILD_SHARD_WAIT';
   const wait = waitText === undefined ? DEFAULT_SHARD_WAIT : parseDuration(waitText, waitSource);
   if (shardText === undefined) {
-    if (flags.shardWait !== undefined) throw new UserError('--shard-wait needs --shard I/N (or MZBUILD_SHARD)');
+    if (flags.shardWait !== undefined) throw new UserError(`${names.shardWait} needs ${names.shard} I/N (or MZBUILD_SHARD)`);
     return undefined;
   }
   return { shard: parseShard(shardText, shardSource), wait };
