@@ -35,6 +35,21 @@ it('shows the signed workflow as docs/ci/github-actions-signed.yml has it: main 
   expect(pr.steps.at(-1).run).toBe('npx nx affected -t publish');
 });
 
+it('shows the sharded workflow as docs/ci/github-actions-sharded.yml has it: a plan job prints the matrix, a job per shard with work', () => {
+  const workflow = readFileSync(join(ROOT, 'docs/ci/github-actions-sharded.yml'), 'utf8');
+  expect(readmeBlocks('yaml')).toContain(workflow);
+  const { jobs } = parse(workflow);
+  expect(Object.keys(jobs)).toEqual(['plan', 'publish']);
+  // The command the shards test runs, and its one line into the job's outputs.
+  expect(jobs.plan.steps.at(-1)).toEqual({ id: 'plan', run: 'echo "shards=$(npx mzimage plan --all --json --shards 3)" >> "$GITHUB_OUTPUT"' });
+  expect(jobs.plan.outputs.shards).toBe('${{ steps.plan.outputs.shards }}');
+  expect(jobs.publish.needs).toBe('plan');
+  expect(jobs.publish.if).toBe("needs.plan.outputs.shards != '[]'");
+  expect(jobs.publish.strategy.matrix.include).toBe('${{ fromJSON(needs.plan.outputs.shards) }}');
+  expect(jobs.publish.strategy['fail-fast']).toBe(false);
+  expect(jobs.publish.steps.at(-1).run).toBe('npx mzimage ensure --all --shard ${{ matrix.shard }}');
+});
+
 it('names the scripts, commands and files that exist', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts;

@@ -42,11 +42,15 @@ export {
   planImages,
   planResolved,
   refusalMessage,
+  resolveSharding,
+  shardsOf,
   type AcquireOptions,
   type Action,
   type Outcome,
   type PlanEntry,
   type RunOptions,
+  type Shard,
+  type Sharding,
 } from './acquire';
 export { runCargoBuilds, runCopy, type CargoBuildRequest, type PreImageOptions } from './preimage/pre-images';
 export { spawnLines, type SpawnOptions, type SpawnResult } from './process/spawn';

@@ -10,6 +10,8 @@ import type { Image } from '../repository';
 import { Semaphore } from '../semaphore';
 import { refusalMessage, untrustedRefusal, type PlanEntry } from './plan';
 import { pinnedReference } from './pinned';
+import { ShardDeadlines, waitForImage, REAL_CLOCK, type Clock } from './shard-wait';
+import type { Sharding } from './shards';
 import type { Outcome } from './summary';
 
 /** What building needs from the outside world: pre-images (cargo, copy), docker build and pull. */
@@ -49,6 +51,10 @@ export interface ExecuteOptions {
   onLine: (source: string, line: string) => void;
   /** Recorded in the image labels. */
   revision: string;
+  /** In a sharded run: this run's shard, and how long it waits for another shard's image before building it itself. */
+  sharding?: Sharding;
+  /** For the waits of a sharded run (tests give their own). */
+  clock?: Clock;
 }
 
 /**
@@ -57,12 +63,21 @@ export interface ExecuteOptions {
  * parallel up to a limit, and a failure stops only the images that depend on it. An image that
  * another run on this machine is building is waited for and then reused; only if that run did
  * not leave it in the engine or a registry is it built here (with a cargo build of its own).
+ *
+ * In a sharded run, an image to build of another shard's share is left to it, unless an image of
+ * this run builds on it: then it is waited for in the registry (`waitForImage`), pulled, and built
+ * on; only when that shard's time is up is it built here.
  */
 export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): Promise<Outcome[]> {
   const { context, builders, onLine } = options;
   const imageOf = (name: string) => context.repository.byName.get(name)!;
   const referenceOf = new Map(plan.map((e) => [e.name, e.reference]));
-  const toBuild = plan.filter((e) => e.action === 'build' || e.action === 'untrusted');
+  const { sharding } = options;
+  const clock = options.clock ?? REAL_CLOCK;
+  const deadlines = new ShardDeadlines(sharding?.wait ?? 0, clock);
+  const isForeign = (e: PlanEntry) =>
+    (e.action === 'build' || e.action === 'untrusted') && sharding !== undefined && e.shard !== undefined && e.shard !== sharding.shard.index;
+  const toBuild = plan.filter((e) => (e.action === 'build' || e.action === 'untrusted') && !isForeign(e));
 
   // Claimed first, before any pre-image writes into an image directory that another run's
   // docker build may be reading.
@@ -76,6 +91,12 @@ export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): P
     const pull = typeof options.pull === 'function' ? options.pull : () => options.pull as boolean;
     const dockerSlots = new Semaphore(options.parallel);
     const outcomes = new Map<string, Promise<Outcome>>();
+    const runs = new Map<string, () => Promise<Outcome>>();
+    // Another shard's images start only when an image of this run asks for them.
+    const outcomeOf = (name: string): Promise<Outcome> => {
+      if (!outcomes.has(name)) outcomes.set(name, runs.get(name)!());
+      return outcomes.get(name)!;
+    };
     for (const entry of plan) {
       const run = async (): Promise<Outcome> => {
         const started = Date.now();
@@ -109,13 +130,24 @@ export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): P
         }
         try {
           if (entry.action === 'registry') return await fromRegistry(entry.digest, entry.source ?? entry.reference);
-          const dependencies = await Promise.all(entry.dependencies.map((name) => outcomes.get(name)!));
+          // Another shard's, and needed here: waited for while it can come (never, for an image that is not published).
+          let waited = false;
+          if (isForeign(entry) && entry.publish) {
+            log(`shard ${entry.shard}/${sharding!.shard.count} builds ${entry.reference}: waiting for it in the registry`);
+            const found = await waitForImage(async () => (await builders.found?.(entry)) ?? undefined, deadlines.of(entry.shard!), clock);
+            if (found === 'local') return outcome('local');
+            if (found) return await fromRegistry(found.digest);
+            log(`shard ${entry.shard} did not publish it within the shard wait (--shard-wait): building it here`);
+            waited = true;
+          }
+          const dependencies = await Promise.all(entry.dependencies.map(outcomeOf));
           const failed = dependencies.find((d) => d.result === 'failed' || d.result === 'skipped');
           if (failed) return outcome('skipped', `${failed.name} was not built`);
           const image = imageOf(entry.name);
           let ownCargo = cargo;
           if (!claims.has(entry.name)) {
-            const held = await builders.lock!(entry.reference, (holder) => log(`waiting for another mzbuild run (pid ${holder.pid}) that builds ${entry.reference}`));
+            const wait = (holder: LockHolder) => log(`waiting for another mzbuild run (pid ${holder.pid}) that builds ${entry.reference}`);
+            const held = builders.lock ? await builders.lock(entry.reference, wait) : { file: '', release: () => {} };
             claims.set(entry.name, held!);
             const found = await builders.found?.(entry);
             if (found === 'local') {
@@ -123,8 +155,8 @@ export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): P
               return outcome('local');
             }
             if (found) return await fromRegistry(found.digest);
-            // That run failed or was killed: build it here, from its pre-images on.
-            log('the other run did not leave it in the engine or a registry: building it here');
+            // That run failed or was killed (or this is another shard's that never came): build it here, from its pre-images on.
+            if (!waited) log('the other run did not leave it in the engine or a registry: building it here');
             await builders.clean?.([image], log);
             ownCargo = startCargo([image], builders, (line) => onLine('cargo', line));
           }
@@ -141,9 +173,13 @@ export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): P
           claims.get(entry.name)?.release();
         }
       };
-      outcomes.set(entry.name, run());
+      runs.set(entry.name, run);
+      if (!isForeign(entry)) outcomeOf(entry.name);
     }
-    return await Promise.all(plan.map((entry) => outcomes.get(entry.name)!));
+    // Every image that asked for another shard's has it started before it ends itself.
+    await Promise.all([...outcomes.values()]);
+    const leftToOthers = (entry: PlanEntry): Outcome => ({ name: entry.name, reference: entry.reference, result: 'other shard', seconds: 0 });
+    return await Promise.all(plan.map((entry) => outcomes.get(entry.name) ?? leftToOthers(entry)));
   } finally {
     for (const claim of claims.values()) claim.release();
   }

@@ -10,11 +10,13 @@ import { makePlan, type PlanEntry, type PlanOptions, type RegistryAnswer } from 
 import { realBuilders } from './builders';
 import { cacheReferenceOf } from './cache-registry';
 import { whyBuilt } from '../explain/run';
+import { assignShards, imageCost, type Sharding } from './shards';
 import type { Outcome } from './summary';
 
 export { formatPlan, refusalMessage, untrustedRefusal, type Action, type PlanEntry, type RegistryAnswer } from './plan';
 export { formatSummary, type Outcome } from './summary';
 export { pinnedReference } from './pinned';
+export { DEFAULT_SHARD_WAIT, parseDuration, parseShard, resolveSharding, type Shard, type Sharding } from './shards';
 
 export interface AcquireOptions {
   /**
@@ -22,6 +24,18 @@ export interface AcquireOptions {
    * image; where it is undefined, MZBUILD_ALLOW_LOCAL_BUILD decides.
    */
   allowLocalBuild?: boolean | ((name: string) => boolean | undefined);
+  /**
+   * A CI shard's run: each image to build is of one shard's share (`PlanEntry.shard`), computed
+   * over every image resolved here; `shards` gives the shares instead (publishing computes them
+   * over its own targets, so that its acquire plan agrees with them).
+   */
+  sharding?: Sharding;
+  shards?: Map<string, number>;
+}
+
+/** Each image's shard among `count`, over the images resolved for the run's targets: the same in every job given the same targets. */
+export function shardsOf(resolved: ResolvedImage[], count: number): Map<string, number> {
+  return assignShards(resolved.map((r) => ({ name: r.image.name, fingerprint: r.fingerprint, cost: imageCost(r.image) })), count);
 }
 
 /** The plan for the targets and everything they build on: local, registry or build, decided in one batch. */
@@ -32,7 +46,8 @@ export async function planImages(context: MzbuildContext, targets: Image[], opti
   // The registry is asked every time: a remembered "it exists" goes stale when a retention policy
   // deletes a tag, and one HEAD per image is cheap beside the pull or build that follows.
   const checkRegistry = config.registry ? (references: string[]) => context.registry().checkPresence(references) : undefined;
-  const plan = await planResolved(context, resolved, options, checkRegistry, await verifier(context));
+  const shards = options.shards ?? (options.sharding ? shardsOf(resolved, options.sharding.shard.count) : undefined);
+  const plan = await planResolved(context, resolved, { ...options, ...(shards ? { shards } : {}) }, checkRegistry, await verifier(context));
   const untrusted = plan.filter((e) => e.action === 'untrusted' || (e.action === 'refused' && e.untrusted));
   // Once per run, all of them together: each is a tag that someone without a trusted key wrote, or one not signed yet.
   if (untrusted.length > 0) {
@@ -65,6 +80,7 @@ export async function planResolved(
     ...(checkRegistry ? { checkRegistry } : {}),
     ...(cacheReference ? { cacheReference } : {}),
     ...(verify ? { verify } : {}),
+    ...(options.shards ? { shards: options.shards } : {}),
     ci: envIsTruthy(env['CI']),
     allowLocalBuild: typeof allowLocalBuild === 'function' ? (name) => allowLocalBuild(name) ?? allowedByEnv : (allowLocalBuild ?? allowedByEnv),
   });
@@ -77,6 +93,9 @@ export interface RunOptions extends AcquireOptions {
   onLine: (source: string, line: string) => void;
   builders?: Builders;
 }
+
+/** What carrying out a plan takes: the run's options, and its sharding. */
+type CarryOutOptions = Omit<RunOptions, keyof AcquireOptions> & Pick<AcquireOptions, 'sharding'>;
 
 /** Makes the targets available to the local engine: plans, then pulls and builds what is missing. */
 export async function acquireImages(
@@ -92,7 +111,7 @@ export async function acquireImages(
  * Pulls and builds what a plan says, as soon as each image's dependencies are there. Beside the
  * builds, it works out why each is built (explain/), for the summary's line of why.
  */
-export async function carryOut(context: MzbuildContext, plan: PlanEntry[], options: Omit<RunOptions, keyof AcquireOptions>): Promise<Outcome[]> {
+export async function carryOut(context: MzbuildContext, plan: PlanEntry[], options: CarryOutOptions): Promise<Outcome[]> {
   const toBuild = plan.filter((e) => e.action === 'build' || e.action === 'untrusted').map((e) => context.repository.byName.get(e.name)!);
   const why = toBuild.length > 0 ? whyBuilt(context, toBuild) : Promise.resolve(new Map<string, string>());
   const outcomes = await executePlan(plan, {
@@ -101,6 +120,7 @@ export async function carryOut(context: MzbuildContext, plan: PlanEntry[], optio
     pull: options.pull ?? true,
     parallel: options.parallel ?? 2,
     onLine: options.onLine,
+    ...(options.sharding ? { sharding: options.sharding } : {}),
     revision: toBuild.length > 0 ? await gitRevision(context.repository.root) : 'unknown',
   });
   const reasons = await why;

@@ -32,6 +32,8 @@ export interface PlanEntry {
   untrusted?: boolean;
   /** For `registry`, when the registry lacks it and the cache registry has it: the reference pulled (then tagged as `reference`). */
   source?: string;
+  /** In a sharded run: the shard (1-based) whose share the image is; another shard's image is waited for in the registry, not built. */
+  shard?: number;
 }
 
 export interface PlanOptions {
@@ -54,6 +56,8 @@ export interface PlanOptions {
   ci: boolean;
   /** For all images, or image by image (a batch of Nx tasks with options of their own). */
   allowLocalBuild: boolean | ((name: string) => boolean);
+  /** In a sharded run: the shard of each image (acquire/shards.ts), recorded in its entry. */
+  shards?: Map<string, number>;
 }
 
 /** Plans the given images (dependencies first, as resolved); the registry is asked once, for all. */
@@ -74,6 +78,7 @@ export async function makePlan(resolved: ResolvedImage[], options: PlanOptions):
       reference: r.reference,
       publish: r.image.manifest.publish,
       dependencies: r.image.dependencies,
+      ...(options.shards?.has(r.image.name) ? { shard: options.shards.get(r.image.name)! } : {}),
     };
     if (options.localImages.has(r.reference)) return { ...base, action: 'local' };
     if (!r.image.manifest.publish) return { ...base, action: 'build', reason: 'not published (publish: false)' };

@@ -6,7 +6,8 @@ import { formatSccache, type SccacheReport } from '../preimage/sccache';
 export interface Outcome {
   name: string;
   reference: string;
-  result: 'local' | 'pulled' | 'in registry' | 'built' | 'failed' | 'skipped';
+  /** `other shard`: another CI shard's to build, and nothing of this run needed it. */
+  result: 'local' | 'pulled' | 'in registry' | 'built' | 'other shard' | 'failed' | 'skipped';
   seconds: number;
   /** For failed and skipped images: why. */
   error?: string;
@@ -31,6 +32,7 @@ export function formatSummary(outcomes: Outcome[]): string {
     `${count('pulled') + count('in registry')} from the registry`,
     `${count('local')} found locally`,
   ];
+  if (count('other shard') > 0) totals.push(`${count('other shard')} left to other shards`);
   if (count('failed') > 0) totals.push(`${count('failed')} failed`);
   if (count('skipped') > 0) totals.push(`${count('skipped')} not built because a dependency failed`);
   const sccache = sccacheTotal(outcomes);

@@ -1,25 +1,29 @@
 /** The mzimage commands that talk to the registry and the engine: plan, acquire, run, ensure, publish-multiarch. */
 import { spawnSync } from 'node:child_process';
-import { acquireImages, formatPlan, formatSummary, planImages, refusalMessage, untrustedRefusal } from '../acquire';
+import { acquireImages, formatPlan, formatSummary, planImages, refusalMessage, resolveSharding, untrustedRefusal } from '../acquire';
 import type { MzbuildContext } from '../context';
 import { findImages, type Repository } from '../repository';
 import { ensurePublished, formatPublishSummary } from '../publish/ensure';
 import { formatPublishPlan, planPublish, planSigning } from '../publish/plan';
 import { publishMultiArch } from '../publish/multiarch';
 import type { Invocation } from './args';
+import { shardMatrix } from './shard-matrix';
 
 /** `plan`, `acquire`, `run`, `ensure`, `publish-multiarch`: they talk to the registry and the engine, and may take a while. */
 export async function runImageCommand(context: MzbuildContext, invocation: Invocation): Promise<number> {
   const { repository } = context;
   const targets = invocation.all ? repository.images : findImages(repository, invocation.images);
+  // acquire and ensure: the flags, else MZBUILD_SHARD; plan, run and publish-multiarch are never sharded.
+  const sharding = invocation.command === 'acquire' || invocation.command === 'ensure' ? resolveSharding(invocation, context.env) : undefined;
+  const shardingOption = sharding ? { sharding } : {};
   if (invocation.command === 'ensure') {
     if (invocation.dryRun) {
       // With a signing key, the dry run also says what would be signed.
-      const plan = await planSigning(context, await planPublish(context, targets, { replaceUntrusted: invocation.replaceUntrusted }));
+      const plan = await planSigning(context, await planPublish(context, targets, { replaceUntrusted: invocation.replaceUntrusted, ...shardingOption }));
       process.stdout.write(invocation.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPublishPlan(plan));
       return 0;
     }
-    const outcomes = await ensurePublished(context, targets, { onLine: prefixed(repository), replaceUntrusted: invocation.replaceUntrusted });
+    const outcomes = await ensurePublished(context, targets, { onLine: prefixed(repository), replaceUntrusted: invocation.replaceUntrusted, ...shardingOption });
     process.stdout.write(invocation.json ? `${JSON.stringify(outcomes, null, 2)}\n` : formatPublishSummary(outcomes));
     return outcomes.some((o) => o.result === 'failed' || o.result === 'skipped') ? 1 : 0;
   }
@@ -35,6 +39,11 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
     return 0;
   }
 
+  if (invocation.command === 'plan' && invocation.shards !== undefined) {
+    process.stdout.write(`${JSON.stringify(await shardMatrix(context, targets, invocation.shards))}\n`);
+    return 0;
+  }
+
   if (invocation.command === 'plan') {
     const plan = await planImages(context, targets);
     process.stdout.write(invocation.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
@@ -46,7 +55,7 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
     return 1;
   }
 
-  const { plan, outcomes } = await acquireImages(context, targets, { pull: invocation.pull, onLine: prefixed(repository) });
+  const { plan, outcomes } = await acquireImages(context, targets, { pull: invocation.pull, onLine: prefixed(repository), ...shardingOption });
   const failed = outcomes.some((o) => o.result === 'failed' || o.result === 'skipped');
   if (invocation.command === 'acquire' || failed) {
     const summary = invocation.json ? `${JSON.stringify(outcomes, null, 2)}\n` : formatSummary(outcomes);
@@ -57,7 +66,7 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
   // run: the image is there; hand the terminal to the container.
   const reference = plan.find((e) => e.name === invocation.images[0])!.reference;
   const tty = process.stdin.isTTY && process.stdout.isTTY ? ['--interactive', '--tty'] : [];
-  const result = spawnSync(context.docker, ['run', '--rm', '--init', ...tty, reference, ...invocation.runArgs], { stdio: 'inherit' });
+  const result = spawnSync(context.docker, ['run', '--rm', '--init', ...tty, reference, ...invocation.runArgs], { stdio: 'inherit', env: context.env });
   return result.status ?? 1;
 }
 

@@ -3,78 +3,7 @@ import { parseArgs } from 'node:util';
 import { ARCHES, COMPAT_MODES, SANITIZERS, type SharedOptions } from '../config';
 import { UserError } from '../errors';
 
-export const USAGE = `usage: mzimage [options] COMMAND [IMAGE…]
-
-Content-addressed Docker images, fingerprint-compatible with Materialize's mzbuild.
-Works from any directory of a git repository that holds mzbuild.yml files.
-
-commands:
-  list [--check]               every image, in repository order; --check: every warning about the
-                               manifests, each time, and exit 1 if there is one
-  fingerprint IMAGE…|--all     the fingerprint (NAME<TAB>FINGERPRINT for several images)
-  spec IMAGE…|--all            the full image reference, <registry>/<prefix><name>:mzbuild-<fingerprint>
-  describe IMAGE [--transitive] fingerprint, input files and dependencies
-  explain IMAGE…|--all [--since REV]
-                               why each image is not reused: its fingerprint now and at REV
-                               (default: the merge base with origin/HEAD), the inputs that changed,
-                               were added or removed, changed modes, and each changed dependency
-  plan IMAGE…|--all            for each image and its dependencies: local, registry, build or untrusted
-  acquire IMAGE…|--all         make them available to the local engine: pull or build
-  run IMAGE [ARGS…]            acquire IMAGE, then docker run --rm --init it with ARGS
-  ensure IMAGE…|--all          publish them (and what they build on) under their fingerprint tags:
-                               build and push what no registry has, copy what only some have
-  publish-multiarch TAG IMAGE…|--all
-                               put under TAG an index of each image's published x86_64 and aarch64
-                               images; version tags (v1.2.3…) never move without --force
-  cache-server [--listen 127.0.0.1:PORT]
-                               serve Nx's self-hosted remote cache API (/v1/cache/{hash}) from the
-                               registry; prints its URL first (port 0, the default: any free port).
-                               Bearer token: MZBUILD_CACHE_TOKEN. Entries signed with
-                               MZBUILD_SIGNING_KEY; with trusted keys only signed ones are served
-  keygen [--output PREFIX]     write a cosign key pair, PREFIX.key and PREFIX.pub (default cosign),
-                               encrypted with MZBUILD_SIGNING_KEY_PASSWORD (or a password asked for)
-
-options:
-  --dev | --optimized | --release   build profile (default: optimized; release when CI_LTO is set)
-  --arch x86_64|aarch64             architecture (default: the host's)
-  --coverage                        build with coverage (default: CI_COVERAGE_ENABLED)
-  --sanitizer NAME                  ${SANITIZERS.join('|')} (default: CI_SANITIZER, else none)
-  --compat correct|mzbuild          which inputs fingerprints read (default: MZBUILD_COMPAT, nx.json,
-                                    else correct); mzbuild: mzbuild's own fingerprints, omissions and all
-  --image-registry REGISTRY         e.g. ghcr.io/acme/monorepo (default: MZBUILD_REGISTRY, nx.json,
-                                    then the GHCR repository of a GitHub origin remote)
-  --image-prefix PREFIX             put before every image name
-  --mirror REGISTRY                 a further registry to publish to (repeatable; default MZBUILD_MIRRORS)
-  --trusted-key FILE                a public key (cosign.pub) that registry images must be signed by to
-                                    be used or counted as published (repeatable; default
-                                    MZBUILD_TRUSTED_KEYS, then nx.json's trustedKeys). Publishing signs
-                                    with MZBUILD_SIGNING_KEY (a path or the PEM text) when it is set
-  --sccache | --no-sccache          run cargo through sccache (RUSTC_WRAPPER=sccache), or not (default:
-                                    MZBUILD_SCCACHE, nx.json, else auto: when sccache is on PATH or
-                                    RUSTC_WRAPPER is set)
-  --replace-untrusted               build and push over fingerprint tags no trusted key signed (ensure)
-  --cache-registry REGISTRY         where an untrusted job (a pull request's) pushes, never to the
-                                    registry or mirrors; images the registry lacks are looked for there
-                                    too (default: MZBUILD_CACHE_REGISTRY, then nx.json's cacheRegistry)
-  --cache-repository REPO           where cache-server keeps entries (default MZBUILD_CACHE_REPOSITORY,
-                                    then <registry>/<prefix>nx-cache)
-  --cache-read-from REPO            a further repository cache-server reads entries from, never writes
-                                    (repeatable): a pull request's scope reading main's
-  --max-artifact-size SIZE          the largest archive cache-server stores or serves (default 2GiB)
-  --until-stdin-closes              cache-server stops when its standard input closes
-  --output PREFIX                   where keygen writes PREFIX.key and PREFIX.pub
-  --rev REV                         read the tree of commit REV from git objects, not the working tree
-                                    (list, fingerprint, spec, describe): what a clean checkout gives
-  --all                             every image (fingerprint, spec)
-  --transitive                      include the inputs of dependencies (describe)
-  --no-pull                         only check that registry images exist (acquire)
-  --force                           move a version tag that exists (publish-multiarch)
-  --dry-run                         check and print what would be written, write nothing (ensure,
-                                    publish-multiarch)
-  --json                            machine-readable output
-  -h, --help                        this text
-  -V, --version                     the version of mzimage
-`;
+export { USAGE } from './usage';
 
 export type Command = 'list' | 'fingerprint' | 'spec' | 'describe' | 'explain' | 'plan' | 'acquire' | 'run' | 'ensure' | 'publish-multiarch' | 'keygen' | 'cache-server';
 const COMMANDS: Command[] = ['list', 'fingerprint', 'spec', 'describe', 'explain', 'plan', 'acquire', 'run', 'ensure', 'publish-multiarch', 'keygen', 'cache-server'];
@@ -110,6 +39,11 @@ export interface Invocation {
   rev?: string;
   /** explain: the revision to compare with. */
   since?: string;
+  /** acquire, ensure: `I/N`, and how long to wait for another shard's image, as given. */
+  shard?: string;
+  shardWait?: string;
+  /** plan: the number of shards whose shares to print. */
+  shards?: number;
   /** cache-server: its options, when any was given. */
   cacheServer?: CacheServerFlags;
   flags: SharedOptions;
@@ -120,7 +54,7 @@ export interface Invocation {
 /** The commands that can read a commit's tree instead of the working tree. */
 const REV_COMMANDS = new Set<Command>(['list', 'fingerprint', 'spec', 'describe']);
 
-const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--cache-registry', '--output', '--rev', '--since', '--listen', '--cache-repository', '--cache-read-from', '--max-artifact-size']);
+const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--cache-registry', '--output', '--rev', '--since', '--listen', '--cache-repository', '--cache-read-from', '--max-artifact-size', '--shard', '--shard-wait', '--shards']);
 
 /** `run IMAGE ARGS…`: the arguments after the image are the container's, options included. */
 function splitRunArguments(argv: string[]): { own: string[]; runArgs: string[] } {
@@ -177,6 +111,9 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
         force: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
         rev: { type: 'string' },
+        shard: { type: 'string' },
+        'shard-wait': { type: 'string' },
+        shards: { type: 'string' },
         since: { type: 'string' },
         check: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -227,6 +164,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
     check: values.check ?? false,
     ...(values.rev === undefined ? {} : { rev: values.rev }),
     ...(values.since === undefined ? {} : { since: values.since }),
+    ...shardFlags(command, values),
     ...(tag === undefined ? {} : { tag }),
     replaceUntrusted: values['replace-untrusted'] ?? false,
     ...(values.output === undefined ? {} : { output: values.output }),
@@ -236,6 +174,22 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
   };
   checkImageArguments(invocation);
   return invocation;
+}
+
+const SHARD_COMMANDS = new Set<string>(['acquire', 'ensure']);
+
+function shardFlags(command: string, values: { shard?: string | undefined; 'shard-wait'?: string | undefined; shards?: string | undefined; json?: boolean | undefined }): Pick<Invocation, 'shard' | 'shardWait' | 'shards'> {
+  if ((values.shard !== undefined || values['shard-wait'] !== undefined) && !SHARD_COMMANDS.has(command)) {
+    throw new UsageError(`--shard and --shard-wait are for acquire and ensure${command === 'plan' ? '; plan takes --shards N' : ''}`);
+  }
+  if (values.shards === undefined) {
+    return { ...(values.shard === undefined ? {} : { shard: values.shard }), ...(values['shard-wait'] === undefined ? {} : { shardWait: values['shard-wait'] }) };
+  }
+  if (command !== 'plan') throw new UsageError('--shards is for plan (a CI matrix); acquire and ensure take --shard I/N');
+  if (!values.json) throw new UsageError('--shards prints a CI matrix: give --json too');
+  const shards = Number(values.shards);
+  if (!/^\d+$/.test(values.shards) || shards < 1) throw new UsageError(`--shards ${values.shards}: give the number of shards, 1 or more`);
+  return { shards };
 }
 
 function cacheServerFlags(values: {

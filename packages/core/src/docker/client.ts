@@ -45,12 +45,25 @@ export function dockerCommand(env: NodeJS.ProcessEnv = process.env): string {
   return env['MZBUILD_DOCKER'] || 'docker';
 }
 
-let detected: Promise<DockerClient> | undefined;
+/**
+ * The variables that choose the client and the engine it talks to: a process whose runs name
+ * different engines (an Nx batch beside a test, two sessions) detects once per engine, since a
+ * remote engine's client may differ in what it can build.
+ */
+export const ENGINE_ENV = ['MZBUILD_DOCKER', 'DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CONFIG', 'PATH'] as const;
 
-/** The client to use: `$MZBUILD_DOCKER` if set, else the first on PATH, with Debian's as a second choice. */
+const detected = new Map<string, Promise<DockerClient>>();
+
+/**
+ * The client to use: `$MZBUILD_DOCKER` if set, else the first on PATH, with Debian's as a second
+ * choice. Every docker command runs with the run's environment, so `DOCKER_HOST` and
+ * `DOCKER_CONTEXT` send builds, pulls, pushes, tags and the listing of images to that engine.
+ */
 export function dockerClient(env: NodeJS.ProcessEnv = process.env): Promise<DockerClient> {
-  detected ??= detect(env);
-  return detected;
+  const key = JSON.stringify(ENGINE_ENV.map((name) => env[name] ?? null));
+  let client = detected.get(key);
+  if (!client) detected.set(key, (client = detect(env)));
+  return client;
 }
 
 async function detect(env: NodeJS.ProcessEnv): Promise<DockerClient> {
@@ -65,7 +78,7 @@ async function detect(env: NodeJS.ProcessEnv): Promise<DockerClient> {
       continue;
     }
     if (version.code !== 0) {
-      problem = `the Docker Engine is not reachable through ${command} (${firstLine(version.stderr)}); start dockerd, or run tools/setup`;
+      problem = `the Docker Engine${engineOf(env)} is not reachable through ${command} (${firstLine(version.stderr)}); start dockerd, or run tools/setup`;
       continue;
     }
     const clientVersion = version.stdout.trim().split(' ')[0] ?? '';
@@ -77,6 +90,13 @@ async function detect(env: NodeJS.ProcessEnv): Promise<DockerClient> {
   }
   if (reachable) return reachable;
   throw new UserError(problem);
+}
+
+/** Which engine a message is about, when the environment names one other than the default. */
+export function engineOf(env: NodeJS.ProcessEnv): string {
+  if (env['DOCKER_HOST']) return ` at DOCKER_HOST=${env['DOCKER_HOST']}`;
+  if (env['DOCKER_CONTEXT']) return ` of DOCKER_CONTEXT=${env['DOCKER_CONTEXT']}`;
+  return '';
 }
 
 function majorVersion(version: string): number {
@@ -93,9 +113,8 @@ export async function localImages(command: string, env: NodeJS.ProcessEnv = proc
     throw new UserError(`${command} not found: install Docker Engine (apt-get install docker.io), or run tools/setup`);
   }
   if (result.code !== 0) {
-    throw new UserError(`the Docker Engine is not reachable (${firstLine(result.stderr)}); start dockerd, or run tools/setup`);
+    throw new UserError(`the Docker Engine${engineOf(env)} is not reachable (${firstLine(result.stderr)}); start dockerd, or run tools/setup`);
   }
-  if (result.code !== 0) throw new UserError(`docker images failed: ${firstLine(result.stderr)}`);
   return new Set(result.stdout.split('\n').filter((line) => line !== '' && !line.endsWith(':<none>')));
 }
 

@@ -13,7 +13,8 @@ export interface PublishOutcome {
   name: string;
   /** The image's reference in each registry it is published to, the main one first. */
   references: string[];
-  result: 'published' | 'pushed' | 'copied' | 'failed' | 'skipped' | 'not published';
+  /** `other shard`: another CI shard's to push or copy. */
+  result: 'published' | 'pushed' | 'copied' | 'other shard' | 'failed' | 'skipped' | 'not published';
   seconds: number;
   error?: string;
   /** With a signing key: the references whose signature this run wrote (none when they were signed already). */
@@ -39,6 +40,7 @@ export async function ensurePublished(context: MzbuildContext, targets: Image[],
 /** Carries out a publish plan. */
 export async function publish(context: MzbuildContext, plan: PublishPlan, options: PublishOptions): Promise<PublishOutcome[]> {
   const acquired = plan.acquire.length > 0 ? await carryOut(context, plan.acquire, options) : [];
+  const { sharding } = options;
   const acquiredByName = new Map(acquired.map((o) => [o.name, o]));
   const slots = new Semaphore(4);
   const key = await context.signingKey();
@@ -59,6 +61,15 @@ export async function publish(context: MzbuildContext, plan: PublishPlan, option
         const written = key ? await signAll(context, entry, digests, key, log) : [];
         return { ...outcome(result), ...(key ? { signed: written } : {}) };
       };
+      // Another shard's: its push, copy and signatures are that shard's, unless this run had to
+      // build the image itself (that shard's time ran out), when pushing it helps whoever waits.
+      const foreign = sharding !== undefined && entry.shard !== undefined && entry.shard !== sharding.shard.index;
+      if (foreign && entry.action !== 'not published') {
+        const here = acquiredByName.get(entry.name)?.result;
+        if (entry.action === 'published' || here === 'pulled' || here === 'in registry') return outcome('published');
+        const builtHere = here === 'built' || here === 'failed' || here === 'skipped';
+        if (entry.action !== 'push' || !builtHere) return outcome('other shard');
+      }
       try {
         switch (entry.action) {
           case 'not published':
@@ -126,6 +137,7 @@ export function formatPublishSummary(outcomes: PublishOutcome[]): string {
   const totals = [`${count('pushed')} pushed`, `${count('copied')} copied between registries`, `${count('published')} already published`];
   const signed = outcomes.reduce((n, o) => n + (o.signed?.length ?? 0), 0);
   if (outcomes.some((o) => o.signed)) totals.push(`${signed} signature${signed === 1 ? '' : 's'} written`);
+  if (count('other shard') > 0) totals.push(`${count('other shard')} left to other shards`);
   if (count('failed') > 0) totals.push(`${count('failed')} failed`);
   if (count('skipped') > 0) totals.push(`${count('skipped')} not built because a dependency failed`);
   return `${lines.join('\n')}\nmzbuild: ${totals.join(', ')}\n`;

@@ -4,7 +4,7 @@
  * one batch of registry checks. It is data, printed by `mzimage ensure --dry-run`, before
  * anything is written.
  */
-import { planResolved, verifier, type PlanEntry, type RegistryAnswer } from '../acquire';
+import { planResolved, shardsOf, verifier, type PlanEntry, type RegistryAnswer, type Sharding } from '../acquire';
 import { cacheReferenceOf } from '../acquire/cache-registry';
 import { verifyPresent } from '../acquire/plan';
 import { imageReference } from '../config';
@@ -33,6 +33,8 @@ export interface PublishEntry {
   sign?: string[];
   /** With a cache registry: `published` because the registry has it, which this run only reads (nothing is written or signed). */
   readOnly?: boolean;
+  /** In a sharded run: the shard whose share the image is (the others leave its push or copy to it). */
+  shard?: number;
 }
 
 export interface PublishPlan {
@@ -46,6 +48,8 @@ export const NO_REGISTRY = 'publishing needs a registry: pass --image-registry, 
 export interface PublishPlanOptions {
   /** Build and push over fingerprint tags that no trusted key signed, instead of failing. */
   replaceUntrusted?: boolean;
+  /** A CI shard's run: the shares are computed over the resolved targets and what they build on. */
+  sharding?: Sharding;
 }
 
 /**
@@ -70,6 +74,7 @@ export async function planPublish(context: MzbuildContext, targets: Image[], opt
   const registries = toCache ? [config.cacheRegistry!] : [config.registry, ...config.mirrors];
   const resolved = await resolver.resolve(targets, config);
   resolver.saveCache();
+  const shards = options.sharding ? shardsOf(resolved, options.sharding.shard.count) : undefined;
   const referencesOf = (r: ResolvedImage) => registries.map((registry) => imageReference({ ...config, registry }, r.image.name, r.fingerprint));
 
   const publishable = resolved.filter((r) => r.image.manifest.publish);
@@ -97,7 +102,8 @@ export async function planPublish(context: MzbuildContext, targets: Image[], opt
     const references = referencesOf(r);
     const replaced = references.filter((reference) => untrusted.includes(reference));
     const digests = Object.fromEntries(references.filter(isPresent).map((reference) => [reference, existence.get(reference)!.digest!]));
-    const base = { name: r.image.name, fingerprint: r.fingerprint, references, digests, ...(replaced.length > 0 ? { replaced } : {}) };
+    const shard = shards ? { shard: shards.get(r.image.name)! } : {};
+    const base = { name: r.image.name, fingerprint: r.fingerprint, references, digests, ...(replaced.length > 0 ? { replaced } : {}), ...shard };
     if (!r.image.manifest.publish) return { name: r.image.name, fingerprint: r.fingerprint, references, action: 'not published' };
     if (toCache && isPresent(r.reference)) {
       const digest = existence.get(r.reference)!.digest;
@@ -118,7 +124,7 @@ export async function planPublish(context: MzbuildContext, targets: Image[], opt
       : await planResolved(
           context,
           await resolver.resolve(toPush.map((r) => r.image), config),
-          { allowLocalBuild: true },
+          { allowLocalBuild: true, ...(shards ? { shards } : {}) },
           async (references) => new Map(references.map((reference): [string, RegistryAnswer] => [reference, existence.get(reference) ?? 'unknown'])),
           await verifier(context),
         );
@@ -171,7 +177,8 @@ export function formatPublishPlan(plan: PublishPlan): string {
             : e.references.join(', ');
     const replaced = e.replaced ? ` (replacing untrusted ${e.replaced.join(', ')})` : '';
     const sign = e.sign === undefined ? '' : e.sign.length > 0 ? ` (would sign ${e.sign.join(', ')})` : ' (signed already)';
-    return `${e.name.padEnd(width)}  ${e.action.padEnd(13)}  ${detail}${replaced}${sign}\n`;
+    const shard = e.shard === undefined ? '' : ` (shard ${e.shard})`;
+    return `${e.name.padEnd(width)}  ${e.action.padEnd(13)}  ${detail}${replaced}${sign}${shard}\n`;
   });
   return lines.join('');
 }

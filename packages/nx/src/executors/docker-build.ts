@@ -1,7 +1,7 @@
 /** The docker-build executor: makes images available to the local engine, as `mzimage acquire`. */
 import { acquireImages, formatSummary } from '@mzbuild/core';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { runImageBatch, runImageTask, type ImageTaskOptions, type ImageWork, type TaskResult } from './image-tasks';
+import { runImageBatch, runImageTask, shardingOf, type ImageTaskOptions, type ImageWork, type TaskResult } from './image-tasks';
 import { runPublishes } from './run-graph';
 
 export interface DockerBuildOptions extends ImageTaskOptions {
@@ -26,6 +26,7 @@ const dockerBuild: ImageWork<DockerBuildOptions> = async ({ mzbuild, targets, op
     allowLocalBuild: (name) => optionsOf(name)?.allowLocalBuild ?? (publishing || undefined),
     parallel: Math.max(...tasks.map((task) => task.parallel ?? 2)),
     onLine,
+    ...shardingOf(tasks, mzbuild.env),
   });
   return { results: outcomes, summary: formatSummary(outcomes) };
 };

@@ -20,3 +20,14 @@ it('fails a batch whose tasks ask for different image configurations, naming bot
     );
   }
 });
+
+describe('shardingOf', () => {
+  const { shardingOf } = require('./image-tasks') as typeof import('./image-tasks');
+  it('takes the tasks\' shard, else MZBUILD_SHARD, and refuses a batch whose tasks differ', () => {
+    expect(shardingOf([{ image: 'a' }, { image: 'b' }], {})).toEqual({});
+    expect(shardingOf([{ image: 'a' }], { MZBUILD_SHARD: '2/3', MZBUILD_SHARD_WAIT: '90s' })).toEqual({ sharding: { shard: { index: 2, count: 3 }, wait: 90_000 } });
+    expect(shardingOf([{ image: 'a', shard: '1/2', shardWait: '5s' }, { image: 'b', shard: '1/2', shardWait: '5s' }], { MZBUILD_SHARD: '2/3' })).toEqual({ sharding: { shard: { index: 1, count: 2 }, wait: 5000 } });
+    expect(() => shardingOf([{ image: 'a', shard: '1/2' }, { image: 'b', shard: '2/2' }], {})).toThrow('tasks of images a and b run together but ask for different shards');
+    expect(() => shardingOf([{ image: 'a', shard: '3/2' }], {})).toThrow('option shard "3/2": give the shard as I/N');
+  });
+});

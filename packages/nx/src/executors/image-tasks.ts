@@ -2,7 +2,7 @@
  * The plumbing the image executors share: one run of core's work for all the images of a task or
  * of a batch of tasks, each task's own options kept, and each image's result given to its task.
  */
-import { findImages, isUserError, loadContext, sharedOptionsSchema, UserError, type Image, type MzbuildContext, type SharedOptions } from '@mzbuild/core';
+import { findImages, isUserError, loadContext, resolveSharding, sharedOptionsSchema, UserError, type Image, type MzbuildContext, type SharedOptions, type Sharding } from '@mzbuild/core';
 import { logger, type ExecutorContext, type TaskGraph } from '@nx/devkit';
 
 export type TaskResult = { success: boolean; terminalOutput: string; status?: 'success' | 'failure' | 'skipped' };
@@ -16,6 +16,23 @@ export interface ImageResult {
 
 export interface ImageTaskOptions extends SharedOptions {
   image: string;
+  /** A CI shard, `I/N` (else MZBUILD_SHARD), and how long to wait for another shard's image. */
+  shard?: string;
+  shardWait?: string;
+}
+
+/**
+ * The run's sharding: the tasks' `shard` and `shardWait` (which all tasks of a batch must agree
+ * on: one run has one share), else MZBUILD_SHARD and MZBUILD_SHARD_WAIT.
+ */
+export function shardingOf(tasks: ImageTaskOptions[], env: NodeJS.ProcessEnv): { sharding?: Sharding } {
+  const [first] = tasks;
+  const differing = tasks.find((task) => task.shard !== first?.shard || task.shardWait !== first?.shardWait);
+  if (differing) {
+    throw new UserError(`tasks of images ${first!.image} and ${differing.image} run together but ask for different shards; give them the same shard and shardWait options`);
+  }
+  const sharding = resolveSharding({ shard: first?.shard, shardWait: first?.shardWait }, env, { shard: 'option shard', shardWait: 'option shardWait' });
+  return sharding ? { sharding } : {};
 }
 
 /** One run over the images of a batch (or of a single task). */

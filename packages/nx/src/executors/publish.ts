@@ -1,7 +1,7 @@
 /** The publish executor: publishes images under their fingerprint tags, as `mzimage ensure`, and moves tags. */
 import { ensurePublished, formatPublishSummary, isUserError, publishMultiArch, UserError, type Image, type MzbuildContext, type PublishOutcome } from '@mzbuild/core';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { runImageBatch, runImageTask, type ImageTaskOptions, type ImageWork, type TaskResult } from './image-tasks';
+import { runImageBatch, runImageTask, shardingOf, type ImageTaskOptions, type ImageWork, type TaskResult } from './image-tasks';
 
 export interface PublishOptions extends ImageTaskOptions {
   /** After publishing, put under this tag an index of each image's x86_64 and aarch64 images. */
@@ -21,7 +21,7 @@ export interface PublishOptions extends ImageTaskOptions {
 const publish: ImageWork<PublishOptions> = async ({ mzbuild, targets, optionsOf, onLine, tasks }) => {
   // One plan for the batch: a task that asks to replace untrusted tags asks it for the run (what it builds on included).
   const replaceUntrusted = tasks.some((task) => task.replaceUntrusted === true);
-  const outcomes = await ensurePublished(mzbuild, targets, { onLine, replaceUntrusted });
+  const outcomes = await ensurePublished(mzbuild, targets, { onLine, replaceUntrusted, ...shardingOf(tasks, mzbuild.env) });
   const failed = new Set(outcomes.filter((o) => o.result === 'failed' || o.result === 'skipped').map((o) => o.name));
   const indexes = await writeIndexes(mzbuild, tagGroups(targets, optionsOf), failed);
   const results: PublishOutcome[] = outcomes.map((o) => {
