@@ -14,6 +14,8 @@ export interface Explanation {
   modes: string[];
   config: string[];
   dependencies: Explanation[];
+  /** Why there are no reasons though the fingerprints differ: the other side is known by its fingerprint alone (no inputs record). */
+  note?: string;
 }
 
 /** Finds an image's state on one side, by name; undefined where that side has no such image. */
@@ -39,6 +41,7 @@ export function explain(image: string, now: StateLookup, then: StateLookup, sour
     dependencies: [],
   };
   if (!current || !before || current.fingerprint === before.fingerprint) return explanation;
+  if (before.note !== undefined) return { ...explanation, note: before.note };
   for (const [path, record] of current.inputs) {
     const old = before.inputs.get(path);
     if (!old) explanation.added.push(path);
@@ -51,6 +54,8 @@ export function explain(image: string, now: StateLookup, then: StateLookup, sour
   for (const key of new Set([...Object.keys(current.config), ...Object.keys(before.config)])) {
     if (current.config[key] !== before.config[key]) explanation.config.push(key);
   }
+  // The pre-images' extras follow the configuration and mzbuild.yml; told apart only when those do not explain them.
+  if (explanation.config.length === 0 && JSON.stringify(current.extras) !== JSON.stringify(before.extras)) explanation.config.push('pre-image');
   for (const name of Object.keys(current.dependencies).sort()) {
     if (current.dependencies[name] !== before.dependencies[name]) explanation.dependencies.push(explain(name, now, then, source));
   }
@@ -63,6 +68,7 @@ export function reasonLine(explanation: Explanation): string {
   const { against } = explanation;
   if (against.fingerprint === null) return `not at ${against.source}`;
   if (against.fingerprint === explanation.fingerprint) return `unchanged since ${against.source}`;
+  if (explanation.note !== undefined) return `${explanation.note} (${against.source})`;
   const files = [...explanation.changed, ...explanation.added, ...explanation.removed, ...explanation.modes];
   const parts: string[] = [];
   if (files.length > 0) {

@@ -12,6 +12,7 @@ function lines(e: Explanation, indent: string): string[] {
   if (e.against.fingerprint === e.fingerprint) return [`${indent}${e.image}: ${e.fingerprint}, unchanged since ${e.against.source}`];
   const out = [`${indent}${e.image}: ${e.fingerprint}, was ${e.against.fingerprint} at ${e.against.source}`];
   const inner = `${indent}  `;
+  if (e.note !== undefined) out.push(`${inner}${e.note}`);
   for (const [label, paths] of [
     ['changed', e.changed],
     ['added', e.added],
