@@ -6,6 +6,7 @@ import { findImages, type Repository } from '../repository';
 import { ensurePublished, formatPublishSummary } from '../publish/ensure';
 import { formatPublishPlan, planPublish, planSigning } from '../publish/plan';
 import { publishMultiArch } from '../publish/multiarch';
+import { planRecords } from '../publish/records';
 import type { Invocation } from './args';
 
 /** `plan`, `acquire`, `run`, `ensure`, `publish-multiarch`: they talk to the registry and the engine, and may take a while. */
@@ -14,8 +15,8 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
   const targets = invocation.all ? repository.images : findImages(repository, invocation.images);
   if (invocation.command === 'ensure') {
     if (invocation.dryRun) {
-      // With a signing key, the dry run also says what would be signed.
-      const plan = await planSigning(context, await planPublish(context, targets, { replaceUntrusted: invocation.replaceUntrusted }));
+      // With a signing key, the dry run also says what would be signed; and always, which inputs records would be written.
+      const plan = await planRecords(context, await planSigning(context, await planPublish(context, targets, { replaceUntrusted: invocation.replaceUntrusted })));
       process.stdout.write(invocation.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPublishPlan(plan));
       return 0;
     }

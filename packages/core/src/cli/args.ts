@@ -14,10 +14,11 @@ commands:
   fingerprint IMAGE…|--all     the fingerprint (NAME<TAB>FINGERPRINT for several images)
   spec IMAGE…|--all            the full image reference, <registry>/<prefix><name>:mzbuild-<fingerprint>
   describe IMAGE [--transitive] fingerprint, input files and dependencies
-  explain IMAGE…|--all [--since REV]
+  explain IMAGE…|--all [--since REV | --against REFERENCE|TAG]
                                why each image is not reused: its fingerprint now and at REV
-                               (default: the merge base with origin/HEAD), the inputs that changed,
-                               were added or removed, changed modes, and each changed dependency
+                               (default: the merge base with origin/HEAD) or in a published image
+                               (its inputs record), the inputs that changed, were added or removed,
+                               changed modes, the configuration, and each changed dependency
   plan IMAGE…|--all            for each image and its dependencies: local, registry, build or untrusted
   acquire IMAGE…|--all         make them available to the local engine: pull or build
   run IMAGE [ARGS…]            acquire IMAGE, then docker run --rm --init it with ARGS
@@ -110,6 +111,8 @@ export interface Invocation {
   rev?: string;
   /** explain: the revision to compare with. */
   since?: string;
+  /** explain: the published image to compare with, a reference or a tag of each image's repository. */
+  against?: string;
   /** cache-server: its options, when any was given. */
   cacheServer?: CacheServerFlags;
   flags: SharedOptions;
@@ -120,7 +123,7 @@ export interface Invocation {
 /** The commands that can read a commit's tree instead of the working tree. */
 const REV_COMMANDS = new Set<Command>(['list', 'fingerprint', 'spec', 'describe']);
 
-const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--cache-registry', '--output', '--rev', '--since', '--listen', '--cache-repository', '--cache-read-from', '--max-artifact-size']);
+const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--cache-registry', '--output', '--rev', '--since', '--against', '--listen', '--cache-repository', '--cache-read-from', '--max-artifact-size']);
 
 /** `run IMAGE ARGS…`: the arguments after the image are the container's, options included. */
 function splitRunArguments(argv: string[]): { own: string[]; runArgs: string[] } {
@@ -178,6 +181,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
         'dry-run': { type: 'boolean' },
         rev: { type: 'string' },
         since: { type: 'string' },
+        against: { type: 'string' },
         check: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
@@ -211,7 +215,9 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
   if (values.sccache && values['no-sccache']) throw new UsageError('--sccache and --no-sccache exclude each other');
   if (values.sccache || values['no-sccache']) flags.sccache = values.sccache === true;
 
-  if (values.since !== undefined && command !== 'explain') throw new UsageError('--since works with explain');
+  if ((values.since ?? values.against) !== undefined && command !== 'explain') throw new UsageError('--since and --against work with explain');
+  if (values.since !== undefined && values.against !== undefined) throw new UsageError('--since and --against exclude each other: compare with a revision or with a published image');
+  if (values.against?.includes('/') && (values.all || images.length !== 1)) throw new UsageError(`--against ${values.against} names one published image: give one image with it, or a tag (such as latest)`);
   if (values.rev !== undefined && !REV_COMMANDS.has(command as Command)) {
     throw new UsageError(`--rev works with ${[...REV_COMMANDS].join(', ')}: ${command} needs the working tree`);
   }
@@ -227,6 +233,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
     check: values.check ?? false,
     ...(values.rev === undefined ? {} : { rev: values.rev }),
     ...(values.since === undefined ? {} : { since: values.since }),
+    ...(values.against === undefined ? {} : { against: values.against }),
     ...(tag === undefined ? {} : { tag }),
     replaceUntrusted: values['replace-untrusted'] ?? false,
     ...(values.output === undefined ? {} : { output: values.output }),

@@ -1,7 +1,8 @@
-/** `mzimage explain`: why an image is not reused — its fingerprint now and at another revision, and the inputs, configuration and dependencies that differ. */
+/** `mzimage explain`: why an image is not reused — its fingerprint now and at another revision (--since) or in a published image (--against), and the inputs, configuration and dependencies that differ. */
 import { loadContext, type MzbuildContext } from '../context';
 import { UserError } from '../errors';
-import { explain } from '../explain/compare';
+import { explainAgainst } from '../explain/against';
+import { explain, type Explanation } from '../explain/compare';
 import { formatExplanations } from '../explain/format';
 import { imageStates } from '../explain/state';
 import { runGit } from '../git';
@@ -9,6 +10,16 @@ import { findImages } from '../repository';
 import type { Invocation } from './args';
 
 export async function explainCommand(context: MzbuildContext, invocation: Invocation, cwd: string): Promise<string> {
+  const format = (explanations: Explanation[]) => (invocation.json ? `${JSON.stringify(explanations, null, 2)}\n` : formatExplanations(explanations));
+  if (invocation.against !== undefined) {
+    const targets = invocation.all ? context.repository.images : findImages(context.repository, invocation.images);
+    try {
+      return format(await explainAgainst(context, targets, invocation.against));
+    } finally {
+      // Saves the signatures verified, and lets the registry's connections go.
+      await context.close();
+    }
+  }
   const root = context.repository.root;
   const rev = invocation.since ?? (await defaultBase(root));
   const then = await loadContext({ cwd, flags: invocation.flags, env: context.env, warn: context.warn, persistentCache: true, rev });
@@ -31,7 +42,7 @@ export async function explainCommand(context: MzbuildContext, invocation: Invoca
       source,
     ),
   );
-  return invocation.json ? `${JSON.stringify(explanations, null, 2)}\n` : formatExplanations(explanations);
+  return format(explanations);
 }
 
 /**

@@ -40,8 +40,9 @@ export function explain(image: string, now: StateLookup, then: StateLookup, sour
     config: [],
     dependencies: [],
   };
-  if (!current || !before || current.fingerprint === before.fingerprint) return explanation;
-  if (before.note !== undefined) return { ...explanation, note: before.note };
+  // Said even when the fingerprints agree: who reads it learns the record is missing before it is needed.
+  if (before?.note !== undefined) explanation.note = before.note;
+  if (!current || !before || current.fingerprint === before.fingerprint || before.note !== undefined) return explanation;
   for (const [path, record] of current.inputs) {
     const old = before.inputs.get(path);
     if (!old) explanation.added.push(path);
