@@ -227,6 +227,27 @@ it('with trusted keys believes only a signed record; ensure with the key signs r
   }
 }, 180_000);
 
+it('fails an image whose record cannot be written, saying it is published and to run again; the next run writes the record', async () => {
+  const refusing = await TrafficProxy.start(registry.host, {
+    intercept: (req) => (req.method === 'PUT' && req.path.endsWith('.inputs') ? { status: 403, body: '{"errors":[{"code":"DENIED","message":"no"}]}' } : 'pass'),
+  });
+  const failPrefix = `${uniqueName('recfail')}-`;
+  try {
+    const run = await mzimageAsync(repo.root, ['ensure', 'base', '--image-registry', `${refusing.host}/team`, '--image-prefix', failPrefix], { CI: '', MZBUILD_SIGNING_KEY: '' });
+    pushed.push(`${refusing.host}/team/${failPrefix}base:mzbuild-${(await specs()).base!.fingerprint}`);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/^ {2}base +failed .*: \S+base:mzbuild-\S+ is published, but the inputs record could not be written: .*; run ensure again to write it/m);
+    expect(run.stdout + run.stderr).not.toMatch(/^\s+at /m);
+  } finally {
+    await refusing.stop();
+  }
+  const base = (await specs(failPrefix)).base!;
+  expect((await manifest(`team/${failPrefix}base`, `mzbuild-${base.fingerprint}`)).status).toBe(200);
+  const again = await cli(['ensure', 'base'], {}, failPrefix);
+  expect(again.status).toBe(0);
+  expect((await manifest(`team/${failPrefix}base`, `mzbuild-${base.fingerprint}.inputs`)).status).toBe(200);
+}, 120_000);
+
 it('refuses --since with --against, and a full reference for several images', async () => {
   const both = await cli(['explain', 'app', '--since', 'HEAD', '--against', 'latest']);
   expect(both.status).toBe(2);
