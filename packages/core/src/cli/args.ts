@@ -66,6 +66,8 @@ options:
   --output PREFIX                   where keygen writes PREFIX.key and PREFIX.pub
   --rev REV                         read the tree of commit REV from git objects, not the working tree
                                     (list, fingerprint, spec, describe): what a clean checkout gives
+  --since REV | --against REF|TAG   explain: compare with the tree at REV, or with a published image
+                                    (a reference, or a tag of each image's repository) by its record
   --all                             every image (fingerprint, spec)
   --transitive                      include the inputs of dependencies (describe)
   --no-pull                         only check that registry images exist (acquire)
