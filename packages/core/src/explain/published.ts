@@ -12,6 +12,7 @@ import type { ImageState } from './state';
 
 /** The label every image mzbuild builds carries (acquire/execute.ts). */
 const FINGERPRINT_LABEL = 'dev.mzbuild.fingerprint';
+const FINGERPRINT = /^[A-Z2-7]{32}$/;
 const FINGERPRINT_TAG = /^mzbuild-([A-Z2-7]{32})$/;
 const GO_ARCH: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64' };
 const MAX_CONFIG_BYTES = 4 << 20;
@@ -49,10 +50,22 @@ export async function publishedFingerprint(context: MzbuildContext, reference: s
   }
   if (content.kind !== 'image') throw new UserError(`${reference} is not an image`);
   const config = await registry.readSmallBlob(repository, content.config.digest, MAX_CONFIG_BYTES);
-  const labels = config && (JSON.parse(config.toString('utf8')) as { config?: { Labels?: Record<string, string> } }).config?.Labels;
-  const fingerprint = labels?.[FINGERPRINT_LABEL];
+  if (!config) throw new UserError(`${reference}: its image config ${content.config.digest} cannot be read from ${repository}`);
+  const fingerprint = labelOf(config);
   if (!fingerprint) throw new UserError(`${reference} has no ${FINGERPRINT_LABEL} label: it was not built by mzbuild; give its mzbuild-<fingerprint> tag`);
   return fingerprint;
+}
+
+/** The fingerprint label of an image config; undefined when it has none, or is not an image config. */
+function labelOf(config: Buffer): string | undefined {
+  try {
+    const labels = (JSON.parse(config.toString('utf8')) as { config?: { Labels?: Record<string, unknown> } | null }).config?.Labels;
+    const value = labels?.[FINGERPRINT_LABEL];
+    // Anyone who can push writes labels: only a fingerprint's shape goes into a tag.
+    return typeof value === 'string' && FINGERPRINT.test(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function parse(reference: string, manifest: { mediaType: string; bytes: Buffer }) {
