@@ -114,6 +114,7 @@ it('names the configuration that differs (as an inputs record of another configu
     fingerprint,
     inputs: new Map([['x/Dockerfile', { mode: 0o100644, sha1: 'a'.repeat(40) }]]),
     config: { profile, arch: 'x86_64', coverage: 'false', sanitizer: 'none', mode: 'correct' },
+    extras: [],
     dependencies: {},
   });
   const e = explain('x', () => state('release', 'NEW'), () => state('optimized', 'OLD'), 'a record');

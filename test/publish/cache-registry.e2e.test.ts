@@ -72,7 +72,7 @@ it('a pull request job publishes to the cache registry alone; what the registry 
   const dry = await pr(['ensure', 'top', '--dry-run', '--trusted-key', join(dir, 'cosign.pub')]);
   expect(dry.status).toBe(0);
   expect(dry.stdout).toMatch(new RegExp(`^base +published +${base.replace(/[.]/g, '\\.')} \\(in the registry, which a run with a cache registry only reads\\)$`, 'm'));
-  expect(dry.stdout).toMatch(/^top +push +\S+\/pr\/\S+top:mzbuild-\S+ \(built first\)$/m);
+  expect(dry.stdout).toMatch(/^top +push +\S+\/pr\/\S+top:mzbuild-\S+ \(built first\) \(would write the inputs record \S+\/pr\/\S+top:mzbuild-\S+\.inputs\)$/m);
 
   const result = await pr(['ensure', 'top', '--trusted-key', join(dir, 'cosign.pub')]);
   expect(result.status).toBe(0);

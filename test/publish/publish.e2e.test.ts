@@ -72,7 +72,7 @@ it('with --dry-run, prints the plan and writes nothing', async () => {
   const dry = await cli('ensure', '--all', '--dry-run');
   expect(dry.status).toBe(0);
   expect(dry.stdout.split('\n').map((line) => line.split(/ +/).slice(0, 2).join(' '))).toEqual(['base push', 'mid push', 'top push', '']);
-  expect(dry.stdout).toMatch(/^base +push +\S+base:mzbuild-\S+ \(built first\)$/m);
+  expect(dry.stdout).toMatch(/^base +push +\S+base:mzbuild-\S+ \(built first\) \(would write the inputs record \S+base:mzbuild-\S+\.inputs\)$/m);
   const plan = JSON.parse((await cli('ensure', '--all', '--dry-run', '--json')).stdout);
   expect(plan.entries.map((e: { name: string; action: string }) => `${e.name} ${e.action}`)).toEqual(['base push', 'mid push', 'top push']);
   expect(plan.acquire.map((e: { name: string; action: string }) => `${e.name} ${e.action}`)).toEqual(['base build', 'mid build', 'top build']);

@@ -75,11 +75,11 @@ const matrix = async (args: string[]): Promise<Job[]> => {
   expect(run.stdout.trim().split('\n')).toHaveLength(1); // one line, for $GITHUB_OUTPUT
   return JSON.parse(run.stdout);
 };
-/** The image repositories whose manifest was PUT, one entry per PUT. */
+/** The image repositories whose manifest was PUT, one entry per PUT; not their inputs records (`….inputs`), which any shard may write beside a published image (the same bytes). */
 const manifestPuts = () =>
   proxy
     .writes()
-    .filter((r) => r.method === 'PUT' && r.path.includes('/manifests/'))
+    .filter((r) => r.method === 'PUT' && r.path.includes('/manifests/') && !r.path.endsWith('.inputs'))
     .map((r) => r.path.split('/')[3]!.replace(/^shards-[0-9a-f]+-/, ''))
     .sort();
 

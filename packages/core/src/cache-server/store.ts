@@ -1,10 +1,9 @@
 // The cache's entries in the registry: looked up (trusted, checked, spooled) and stored (immutable, the archive streamed, the tag written last).
 import type { Readable } from 'node:stream';
 import type { RegistryClient } from '../registry/client';
-import { digestOf } from '../registry/manifests';
 import type { PublicKey, SigningKey } from '../signing/keys';
 import type { VerifiedCache } from '../signing/verified-cache';
-import { EMPTY_CONFIG, entryLayer, entryManifest, entryTag } from './artifact';
+import { ENTRY_KIND, entryManifest, entryTag } from './artifact';
 import { spool, type Spooled } from './spool';
 
 export interface CacheStoreOptions {
@@ -54,23 +53,14 @@ export class CacheStore {
     let refused: Lookup | undefined;
     for (const repo of [repository, ...readFrom]) {
       const reference = this.reference(repo, hash);
-      const manifest = await client.getManifest(reference);
-      if (!manifest) continue;
-      const layer = entryLayer(manifest.bytes, maxBytes);
-      if (typeof layer === 'string') {
-        refused ??= { miss: 'invalid', reason: layer, reference };
+      const found = await client.findArtifact(reference, ENTRY_KIND, { maxBytes, trustedKeys, ...(this.options.verifiedCache ? { cache: this.options.verifiedCache } : {}) });
+      if (!found.found) {
+        if (found.why !== 'absent') refused ??= { miss: found.why, reason: found.reason, reference };
         continue;
       }
-      if (trustedKeys.length > 0) {
-        const verification = await client.verify(reference, manifest.digest, trustedKeys, { cache: this.options.verifiedCache });
-        if (!verification.trusted) {
-          refused ??= { miss: 'untrusted', reason: verification.reason, reference };
-          continue;
-        }
-      }
-      const blob = await client.readBlob(repo, layer.digest);
+      const blob = await client.readBlob(repo, found.layer.digest);
       if (!blob) continue; // a manifest whose archive the registry lost
-      return { hit: await spool(blob.body, layer, this.options.spoolDir) };
+      return { hit: await spool(blob.body, found.layer, this.options.spoolDir) };
     }
     return refused ?? { miss: 'absent' };
   }
@@ -91,18 +81,13 @@ export class CacheStore {
     const reference = this.reference(repository, hash);
     if (await client.tagExists(reference)) return 'exists';
     const layer = await client.uploadBlobStream(repository, body, { ...(size === undefined ? {} : { size }), maxBytes });
-    await client.ensureSmallBlob(repository, EMPTY_CONFIG);
     const manifest = entryManifest(layer, hash);
     // Another server may have stored the hash while this one uploaded: the first entry stays.
     // (Registries have no conditional PUT; two writers closer together than this HEAD and the PUT
     // both write whole, valid entries, and the tag names the last.)
     if (await client.tagExists(reference)) return 'exists';
-    if (signingKey) {
-      // Signed under its digest before the tag exists, so that no reader finds it unsigned.
-      const digest = await client.putManifest(`${repository}@${digestOf(manifest.bytes)}`, manifest);
-      await client.sign(reference, digest, signingKey);
-    }
-    await client.putManifest(reference, manifest);
+    // Signed before the tag exists, so that no reader finds it unsigned; the tag last.
+    await client.writeArtifact(reference, manifest, signingKey);
     return 'stored';
   }
 }

@@ -6,6 +6,7 @@ import { findImages, type Repository } from '../repository';
 import { ensurePublished, formatPublishSummary } from '../publish/ensure';
 import { formatPublishPlan, planPublish, planSigning } from '../publish/plan';
 import { publishMultiArch } from '../publish/multiarch';
+import { planRecords } from '../publish/records';
 import type { Invocation } from './args';
 import { shardMatrix } from './shard-matrix';
 
@@ -18,8 +19,8 @@ export async function runImageCommand(context: MzbuildContext, invocation: Invoc
   const shardingOption = sharding ? { sharding } : {};
   if (invocation.command === 'ensure') {
     if (invocation.dryRun) {
-      // With a signing key, the dry run also says what would be signed.
-      const plan = await planSigning(context, await planPublish(context, targets, { replaceUntrusted: invocation.replaceUntrusted, ...shardingOption }));
+      // With a signing key, the dry run also says what would be signed; and always, which inputs records would be written.
+      const plan = await planRecords(context, await planSigning(context, await planPublish(context, targets, { replaceUntrusted: invocation.replaceUntrusted, ...shardingOption })));
       process.stdout.write(invocation.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPublishPlan(plan));
       return 0;
     }

@@ -44,6 +44,8 @@ export interface Invocation {
   shardWait?: string;
   /** plan: the number of shards whose shares to print. */
   shards?: number;
+  /** explain: the published image to compare with, a reference or a tag of each image's repository. */
+  against?: string;
   /** cache-server: its options, when any was given. */
   cacheServer?: CacheServerFlags;
   flags: SharedOptions;
@@ -54,7 +56,7 @@ export interface Invocation {
 /** The commands that can read a commit's tree instead of the working tree. */
 const REV_COMMANDS = new Set<Command>(['list', 'fingerprint', 'spec', 'describe']);
 
-const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--cache-registry', '--output', '--rev', '--since', '--listen', '--cache-repository', '--cache-read-from', '--max-artifact-size', '--shard', '--shard-wait', '--shards']);
+const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--cache-registry', '--output', '--rev', '--since', '--against', '--listen', '--cache-repository', '--cache-read-from', '--max-artifact-size', '--shard', '--shard-wait', '--shards']);
 
 /** `run IMAGE ARGS…`: the arguments after the image are the container's, options included. */
 function splitRunArguments(argv: string[]): { own: string[]; runArgs: string[] } {
@@ -115,6 +117,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
         'shard-wait': { type: 'string' },
         shards: { type: 'string' },
         since: { type: 'string' },
+        against: { type: 'string' },
         check: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
@@ -148,7 +151,9 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
   if (values.sccache && values['no-sccache']) throw new UsageError('--sccache and --no-sccache exclude each other');
   if (values.sccache || values['no-sccache']) flags.sccache = values.sccache === true;
 
-  if (values.since !== undefined && command !== 'explain') throw new UsageError('--since works with explain');
+  if ((values.since ?? values.against) !== undefined && command !== 'explain') throw new UsageError('--since and --against work with explain');
+  if (values.since !== undefined && values.against !== undefined) throw new UsageError('--since and --against exclude each other: compare with a revision or with a published image');
+  if (values.against?.includes('/') && (values.all || images.length !== 1)) throw new UsageError(`--against ${values.against} names one published image: give one image with it, or a tag (such as latest)`);
   if (values.rev !== undefined && !REV_COMMANDS.has(command as Command)) {
     throw new UsageError(`--rev works with ${[...REV_COMMANDS].join(', ')}: ${command} needs the working tree`);
   }
@@ -165,6 +170,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
     ...(values.rev === undefined ? {} : { rev: values.rev }),
     ...(values.since === undefined ? {} : { since: values.since }),
     ...shardFlags(command, values),
+    ...(values.against === undefined ? {} : { against: values.against }),
     ...(tag === undefined ? {} : { tag }),
     replaceUntrusted: values['replace-untrusted'] ?? false,
     ...(values.output === undefined ? {} : { output: values.output }),

@@ -12,10 +12,11 @@ commands:
   fingerprint IMAGE…|--all     the fingerprint (NAME<TAB>FINGERPRINT for several images)
   spec IMAGE…|--all            the full image reference, <registry>/<prefix><name>:mzbuild-<fingerprint>
   describe IMAGE [--transitive] fingerprint, input files and dependencies
-  explain IMAGE…|--all [--since REV]
+  explain IMAGE…|--all [--since REV | --against REFERENCE|TAG]
                                why each image is not reused: its fingerprint now and at REV
-                               (default: the merge base with origin/HEAD), the inputs that changed,
-                               were added or removed, changed modes, and each changed dependency
+                               (default: the merge base with origin/HEAD) or in a published image
+                               (its inputs record), the inputs that changed, were added or removed,
+                               changed modes, the configuration, and each changed dependency
   plan IMAGE…|--all            for each image and its dependencies: local, registry, build or untrusted;
                                --json --shards N: a GitHub Actions matrix include list of the shards
                                with something to build ([{"shard":"1/3","images":[…]}…], one line)
@@ -71,6 +72,8 @@ options:
   --shards N                        plan: the shares of N shards, as a CI matrix (with --json)
   --rev REV                         read the tree of commit REV from git objects, not the working tree
                                     (list, fingerprint, spec, describe): what a clean checkout gives
+  --since REV | --against REF|TAG   explain: compare with the tree at REV, or with a published image
+                                    (a reference, or a tag of each image's repository) by its record
   --all                             every image (fingerprint, spec)
   --transitive                      include the inputs of dependencies (describe)
   --no-pull                         only check that registry images exist (acquire)

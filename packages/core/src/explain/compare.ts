@@ -14,6 +14,8 @@ export interface Explanation {
   modes: string[];
   config: string[];
   dependencies: Explanation[];
+  /** Why there are no reasons though the fingerprints differ: the other side is known by its fingerprint alone (no inputs record). */
+  note?: string;
 }
 
 /** Finds an image's state on one side, by name; undefined where that side has no such image. */
@@ -38,7 +40,9 @@ export function explain(image: string, now: StateLookup, then: StateLookup, sour
     config: [],
     dependencies: [],
   };
-  if (!current || !before || current.fingerprint === before.fingerprint) return explanation;
+  // Said even when the fingerprints agree: who reads it learns the record is missing before it is needed.
+  if (before?.note !== undefined) explanation.note = before.note;
+  if (!current || !before || current.fingerprint === before.fingerprint || before.note !== undefined) return explanation;
   for (const [path, record] of current.inputs) {
     const old = before.inputs.get(path);
     if (!old) explanation.added.push(path);
@@ -51,6 +55,8 @@ export function explain(image: string, now: StateLookup, then: StateLookup, sour
   for (const key of new Set([...Object.keys(current.config), ...Object.keys(before.config)])) {
     if (current.config[key] !== before.config[key]) explanation.config.push(key);
   }
+  // The pre-images' extras follow the configuration and mzbuild.yml; told apart only when those do not explain them.
+  if (explanation.config.length === 0 && JSON.stringify(current.extras) !== JSON.stringify(before.extras)) explanation.config.push('pre-image');
   for (const name of Object.keys(current.dependencies).sort()) {
     if (current.dependencies[name] !== before.dependencies[name]) explanation.dependencies.push(explain(name, now, then, source));
   }
@@ -63,6 +69,7 @@ export function reasonLine(explanation: Explanation): string {
   const { against } = explanation;
   if (against.fingerprint === null) return `not at ${against.source}`;
   if (against.fingerprint === explanation.fingerprint) return `unchanged since ${against.source}`;
+  if (explanation.note !== undefined) return `${explanation.note} (${against.source})`;
   const files = [...explanation.changed, ...explanation.added, ...explanation.removed, ...explanation.modes];
   const parts: string[] = [];
   if (files.length > 0) {

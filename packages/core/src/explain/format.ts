@@ -8,10 +8,13 @@ export function formatExplanations(explanations: Explanation[]): string {
 function lines(e: Explanation, indent: string): string[] {
   const short = (fingerprint: string | null) => fingerprint ?? '(none)';
   if (e.fingerprint === null) return [`${indent}${e.image}: not in this tree (was ${short(e.against.fingerprint)} at ${e.against.source})`];
+  if (e.against.fingerprint === null && e.note !== undefined) return [`${indent}${e.image}: ${e.fingerprint}, ${e.note}: ${e.against.source}`];
   if (e.against.fingerprint === null) return [`${indent}${e.image}: ${e.fingerprint}, new since ${e.against.source}`];
-  if (e.against.fingerprint === e.fingerprint) return [`${indent}${e.image}: ${e.fingerprint}, unchanged since ${e.against.source}`];
+  const note = e.note === undefined ? [] : [`${indent}  ${e.note}`];
+  if (e.against.fingerprint === e.fingerprint) return [`${indent}${e.image}: ${e.fingerprint}, unchanged since ${e.against.source}`, ...note];
   const out = [`${indent}${e.image}: ${e.fingerprint}, was ${e.against.fingerprint} at ${e.against.source}`];
   const inner = `${indent}  `;
+  out.push(...note);
   for (const [label, paths] of [
     ['changed', e.changed],
     ['added', e.added],

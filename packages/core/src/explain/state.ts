@@ -6,6 +6,7 @@
 import type { Config } from '../config';
 import type { MzbuildContext } from '../context';
 import type { Image } from '../repository';
+import { preImageExtra } from '../digest';
 import { dependencyOrder } from '../repository';
 
 export interface ImageState {
@@ -15,8 +16,15 @@ export interface ImageState {
   inputs: Map<string, { mode: number; sha1: string }>;
   /** What salts every fingerprint (docs/fingerprint.md §2), and the fingerprint mode. */
   config: Record<string, string>;
+  /** Each pre-image step's extra (digest.ts), in order: what of the configuration a pre-image folds in. */
+  extras: string[];
   /** Direct dependency → its fingerprint. */
   dependencies: Record<string, string>;
+  /**
+   * A state known by its fingerprint alone, and why (a published image without a readable inputs
+   * record): nothing else of it can be compared.
+   */
+  note?: string;
 }
 
 /** The configuration's parts that change fingerprints, by the names `explain` reports them under. */
@@ -37,7 +45,7 @@ export async function imageStates(context: MzbuildContext, targets: Image[]): Pr
       inputs.set(path, { mode: record.mode, sha1: record.sha1.toString('hex') });
     }
     const dependencies = Object.fromEntries(r.image.dependencies.map((name) => [name, fingerprints.get(name)!]));
-    states.set(r.image.name, { image: r.image.name, fingerprint: r.fingerprint, inputs, config: configState(config), dependencies });
+    states.set(r.image.name, { image: r.image.name, fingerprint: r.fingerprint, inputs, config: configState(config), extras: r.image.manifest.preImages.map((step) => preImageExtra(step, config)), dependencies });
   }
   return states;
 }

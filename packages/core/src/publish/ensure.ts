@@ -6,6 +6,7 @@ import type { Image } from '../repository';
 import { Semaphore } from '../semaphore';
 import type { SigningKey } from '../signing/keys';
 import { pushWhereMissing } from './push';
+import { recordStates, writeRecords } from './records';
 import { planPublish, type PublishEntry, type PublishPlan, type PublishPlanOptions } from './plan';
 
 /** What publishing did for one image. */
@@ -21,6 +22,8 @@ export interface PublishOutcome {
   signed?: string[];
   /** For an image this run built to push: one line of why it was built. */
   why?: string;
+  /** The inputs records this run wrote (`…:mzbuild-<fingerprint>.inputs`; none when they were there). */
+  records?: string[];
 }
 
 export type PublishOptions = Pick<RunOptions, 'onLine' | 'parallel'> & PublishPlanOptions;
@@ -44,6 +47,7 @@ export async function publish(context: MzbuildContext, plan: PublishPlan, option
   const acquiredByName = new Map(acquired.map((o) => [o.name, o]));
   const slots = new Semaphore(4);
   const key = await context.signingKey();
+  const states = await recordStates(context, plan);
 
   return Promise.all(
     plan.entries.map(async (entry): Promise<PublishOutcome> => {
@@ -57,9 +61,11 @@ export async function publish(context: MzbuildContext, plan: PublishPlan, option
         ...(error === undefined ? {} : { error }),
       });
       const log = (line: string) => options.onLine(entry.name, line);
+      // The image signed, then its inputs record written beside it (and signed): a record never names an image that is not there.
       const signed = async (result: PublishOutcome['result'], digests: Record<string, string>): Promise<PublishOutcome> => {
         const written = key ? await signAll(context, entry, digests, key, log) : [];
-        return { ...outcome(result), ...(key ? { signed: written } : {}) };
+        const records = await writeRecords(context, entry, states.get(entry.name)!, key, log);
+        return { ...outcome(result), ...(key ? { signed: written } : {}), records };
       };
       // Another shard's: its push, copy and signatures are that shard's, unless this run had to
       // build the image itself (that shard's time ran out), when pushing it helps whoever waits.

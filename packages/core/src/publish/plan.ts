@@ -31,6 +31,8 @@ export interface PublishEntry {
   replaced?: string[];
   /** With a signing key, once `planSigning` has asked: the references publishing would sign (those without our signature). */
   sign?: string[];
+  /** Once `planRecords` has asked: the inputs records publishing would write (`…:mzbuild-<fingerprint>.inputs`). */
+  record?: string[];
   /** With a cache registry: `published` because the registry has it, which this run only reads (nothing is written or signed). */
   readOnly?: boolean;
   /** In a sharded run: the shard whose share the image is (the others leave its push or copy to it). */
@@ -178,7 +180,8 @@ export function formatPublishPlan(plan: PublishPlan): string {
     const replaced = e.replaced ? ` (replacing untrusted ${e.replaced.join(', ')})` : '';
     const sign = e.sign === undefined ? '' : e.sign.length > 0 ? ` (would sign ${e.sign.join(', ')})` : ' (signed already)';
     const shard = e.shard === undefined ? '' : ` (shard ${e.shard})`;
-    return `${e.name.padEnd(width)}  ${e.action.padEnd(13)}  ${detail}${replaced}${sign}${shard}\n`;
+    const record = e.record && e.record.length > 0 ? ` (would write the inputs record ${e.record.join(', ')})` : '';
+    return `${e.name.padEnd(width)}  ${e.action.padEnd(13)}  ${detail}${replaced}${sign}${record}${shard}\n`;
   });
   return lines.join('');
 }

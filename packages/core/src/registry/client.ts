@@ -3,7 +3,9 @@ import type { PublicKey, SigningKey } from '../signing/keys';
 import type { VerifiedCache } from '../signing/verified-cache';
 import type { Verification } from '../signing/verify';
 import type { Readable } from 'node:stream';
-import { blobExists, uploadBlob } from './blob-requests';
+import { findArtifact, writeArtifact, type FoundArtifact } from './artifacts';
+import type { ArtifactKind } from './artifact-format';
+import { blobExists, getSmallBlob, uploadBlob } from './blob-requests';
 import { readBlobStream, uploadBlobStream, type BlobStream } from './blob-stream';
 import { BlobTransfers } from './blob-transfer';
 import { checkExistence, checkPresence, type Existence, type Presence } from './check';
@@ -18,6 +20,7 @@ import { readSignatures, signImage, verifyImage, type SignOptions, type SignOutc
 import { Transport } from './transport';
 
 export type { Existence, Presence } from './check';
+export type { FoundArtifact } from './artifacts';
 export { UploadSourceError, type BlobStream, type SourceProblem } from './blob-stream';
 export type { SignOptions, SignOutcome, StoredSignatures } from './signatures';
 
@@ -188,6 +191,28 @@ export class RegistryClient {
     const digest = digestOf(bytes);
     if (await blobExists(this.session, repo, digest)) return digest;
     return uploadBlob(this.session, repo, bytes);
+  }
+
+  /** A small blob of `repository` whole, its digest checked; undefined when it is missing or larger than `maxBytes`. */
+  async readSmallBlob(repository: string, digest: string, maxBytes: number): Promise<Buffer | undefined> {
+    return getSmallBlob(this.session, parseReference(repository), digest, maxBytes);
+  }
+
+  /**
+   * The artifact of `kind` under `reference`'s tag (see findArtifact): its one layer and its
+   * manifest's digest, or why there is none to read: absent, not of that shape, or (with trusted
+   * keys) not signed by one of them for the tag.
+   */
+  findArtifact(reference: string, kind: ArtifactKind, options: { maxBytes: number; trustedKeys?: readonly PublicKey[]; cache?: VerifiedCache }): Promise<FoundArtifact> {
+    return findArtifact(this.session, reference, kind, options);
+  }
+
+  /**
+   * Writes an artifact manifest under `reference`'s tag, its layer already uploaded: the empty
+   * config, with `signingKey` the signature (the manifest put by digest first), the tag last.
+   */
+  writeArtifact(reference: string, manifest: { mediaType: string; bytes: Buffer }, signingKey?: SigningKey): Promise<string> {
+    return writeArtifact(this.session, reference, manifest, signingKey);
   }
 
   /** Closes idle connections; the client is not to be used afterwards. */
