@@ -12,6 +12,8 @@ import { cacheReferenceOf } from './cache-registry';
 import { whyBuilt } from '../explain/run';
 import { assignShards, imageCost, type Sharding } from './shards';
 import type { Outcome } from './summary';
+import type { Presence } from '../registry/check';
+import type { Verification } from '../signing/verify';
 
 export { formatPlan, refusalMessage, untrustedRefusal, type Action, type PlanEntry, type RegistryAnswer } from './plan';
 export { formatSummary, type Outcome } from './summary';
@@ -45,9 +47,11 @@ export async function planImages(context: MzbuildContext, targets: Image[], opti
   resolver.saveCache();
   // The registry is asked every time: a remembered "it exists" goes stale when a retention policy
   // deletes a tag, and one HEAD per image is cheap beside the pull or build that follows.
-  const checkRegistry = config.registry ? (references: string[]) => context.registry().checkPresence(references) : undefined;
+  const verify = await verifier(context);
+  const early = verify && startedEarly(verify);
+  const checkRegistry = config.registry ? (references: string[]) => context.registry().checkPresence(references, early?.start) : undefined;
   const shards = options.shards ?? (options.sharding ? shardsOf(resolved, options.sharding.shard.count) : undefined);
-  const plan = await planResolved(context, resolved, { ...options, ...(shards ? { shards } : {}) }, checkRegistry, await verifier(context));
+  const plan = await planResolved(context, resolved, { ...options, ...(shards ? { shards } : {}) }, checkRegistry, early?.verify ?? verify);
   const untrusted = plan.filter((e) => e.action === 'untrusted' || (e.action === 'refused' && e.untrusted));
   // Once per run, all of them together: each is a tag that someone without a trusted key wrote, or one not signed yet.
   if (untrusted.length > 0) {
@@ -61,6 +65,25 @@ export async function verifier(context: MzbuildContext): Promise<PlanOptions['ve
   const keys = await context.trustedKeys();
   if (keys.length === 0) return undefined;
   return (reference, digest) => context.registry().verify(reference, digest, keys, { cache: context.verifiedCache() });
+}
+
+/**
+ * Verification pipelined with the existence check: each present image's signature is asked for
+ * as soon as its HEAD names its digest, not once every HEAD of the batch has answered, and the
+ * plan's verification (of every present image at once) takes those answers: one request each.
+ */
+function startedEarly(verify: NonNullable<PlanOptions['verify']>): { start: (reference: string, presence: Presence) => void; verify: NonNullable<PlanOptions['verify']> } {
+  const started = new Map<string, Promise<Verification>>();
+  const key = (reference: string, digest: string) => `${reference}@${digest}`;
+  return {
+    start: (reference, presence) => {
+      if (!presence.digest || started.has(key(reference, presence.digest))) return;
+      const verification = verify(reference, presence.digest);
+      verification.catch(() => undefined); // told when the plan awaits it
+      started.set(key(reference, presence.digest), verification);
+    },
+    verify: (reference, digest) => started.get(key(reference, digest)) ?? verify(reference, digest),
+  };
 }
 
 /** The plan of images already resolved, with the registry asked through `checkRegistry` (publishing answers from what it asked). */

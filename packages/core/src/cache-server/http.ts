@@ -1,10 +1,10 @@
 // Nx's self-hosted remote cache API over HTTP: GET and PUT of /v1/cache/{hash}, answered only with the statuses Nx accepts.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 // From the client, not its file: the CLI's bundles share one copy of the registry room (tools/bundle.js).
 import { UploadSourceError } from '../registry/client';
 import { isNxHash } from './artifact';
+import type { Collector } from './memory';
 import type { CacheStore } from './store';
 import type { Trouble } from './trouble';
 
@@ -16,6 +16,8 @@ export interface HandlerOptions {
   token?: string;
   /** The Host headers the server answers to (its own loopback names): a web page cannot make a browser reach it under another name. */
   hosts: () => Set<string>;
+  /** Told of each request from its start to its answer's end: see memory.ts. */
+  collector?: Collector;
 }
 
 const PATH = /^\/v1\/cache\/([^/?#]+)$/;
@@ -30,6 +32,8 @@ const PATH = /^\/v1\/cache\/([^/?#]+)$/;
 export function cacheHandler(options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const expected = options.token === undefined ? undefined : digest(`Bearer ${options.token}`);
   return (req, res) => {
+    const end = options.collector?.begin();
+    if (end) res.once('close', end);
     void handle(req, res).catch(() => {
       // A client gone mid-answer: nothing more to tell it.
       if (!res.headersSent) answer(res, req.method === 'PUT' ? 403 : 404, 'error');
@@ -66,7 +70,8 @@ export function cacheHandler(options: HandlerOptions): (req: IncomingMessage, re
     const { hit } = lookup;
     try {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(hit.size) });
-      await pipeline(hit.open(), res);
+      await hit.writeTo(res);
+      res.end();
     } finally {
       hit.release();
     }

@@ -4,10 +4,12 @@ import type { PublicKey, SigningKey } from '../signing/keys';
 import type { VerifiedCache } from '../signing/verified-cache';
 import { hostPlatform } from './artifact';
 import type { ListenAddress } from './options';
+import { Collector } from './memory';
 import { listen, type RunningServer } from './server';
 import { CacheStore } from './store';
 import { Trouble } from './trouble';
 
+export { tuneForStreaming } from './memory';
 export { ARTIFACT_TYPE, LAYER_MEDIA_TYPE, entryTag, hostPlatform } from './artifact';
 export { cacheRepository, DEFAULT_MAX_BYTES, parseListen, parseSize, type ListenAddress } from './options';
 export type { RunningServer } from './server';
@@ -28,6 +30,8 @@ export interface CacheServerOptions {
   platform?: string;
   warn: (message: string) => void;
   spoolDir?: string;
+  /** A garbage collection to run while requests are under way (memory.ts: tuneForStreaming). */
+  collectGarbage?: () => void;
 }
 
 export interface CacheServer extends RunningServer {
@@ -48,6 +52,6 @@ export async function startCacheServer(options: CacheServerOptions): Promise<Cac
     ...(options.verifiedCache ? { verifiedCache: options.verifiedCache } : {}),
     ...(options.spoolDir ? { spoolDir: options.spoolDir } : {}),
   });
-  const server = await listen(options.listen, { store, trouble, maxBytes: options.maxBytes, ...(options.token ? { token: options.token } : {}) });
+  const server = await listen(options.listen, { store, trouble, maxBytes: options.maxBytes, collector: new Collector(options.collectGarbage), ...(options.token ? { token: options.token } : {}) });
   return { ...server, summary: () => trouble.summary() };
 }

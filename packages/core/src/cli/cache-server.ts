@@ -1,5 +1,5 @@
 // `mzimage cache-server`: Nx's remote cache served from the configured registry, until a signal (or, when asked, the end of standard input) stops it.
-import { startCacheServer, cacheRepository, DEFAULT_MAX_BYTES, parseListen, parseSize } from '../cache-server';
+import { startCacheServer, cacheRepository, tuneForStreaming, DEFAULT_MAX_BYTES, parseListen, parseSize } from '../cache-server';
 import { resolveConfig } from '../config';
 import { readPluginOptions } from '../plugin-options';
 import { originUrl, repositoryRoot } from '../git';
@@ -28,6 +28,8 @@ export async function cacheServer(invocation: Invocation, cwd: string, env: Node
   const signingKey = source ? await readSigningKey(source, env['MZBUILD_SIGNING_KEY_PASSWORD'], { label: 'MZBUILD_SIGNING_KEY' }) : undefined;
   const verifiedCache = VerifiedCache.open(cacheFile(root, 'verified-signatures', 'json', env));
 
+  // Before the client's first connection compiles undici's parser: this process serves and nothing else.
+  const collectGarbage = tuneForStreaming();
   const warn = (message: string) => process.stderr.write(`mzimage: warning: ${message}\n`);
   // A Retry-After longer than a few seconds is a registry as good as down for a task waiting on it.
   const client = new RegistryClient({ env, warn, maxRetryAfterMs: 5_000 });
@@ -43,6 +45,7 @@ export async function cacheServer(invocation: Invocation, cwd: string, env: Node
     trustedKeys,
     verifiedCache,
     warn,
+    ...(collectGarbage ? { collectGarbage } : {}),
   });
   process.stdout.write(`${server.url}\n`);
   const trust = trustedKeys.length > 0 ? `; serving only entries signed by ${trustedKeys.length === 1 ? 'the trusted key' : `one of ${trustedKeys.length} trusted keys`}` : '';

@@ -33,21 +33,25 @@ export async function checkExistence(
 /**
  * The existence check, with each present image's manifest digest from the same HEAD's
  * Docker-Content-Digest: what a caller verifying signatures, or pulling by digest, needs, at no
- * further request.
+ * further request. `onPresent` hears of each present image as soon as its HEAD answers (with
+ * the reference as given), so that what follows (a signature's GETs) need not wait for the batch.
  */
 export async function checkPresence(
   session: RegistrySession,
   references: string[],
   warn: (registry: string, message: string) => void,
+  onPresent?: (reference: string, presence: Presence) => void,
 ): Promise<Map<string, Presence>> {
   // Parse them all before any request: a malformed one is the caller's to fix, and says so.
   const keys = new Map<string, string>();
   const unique = new Map<string, ImageReference>();
+  const asGiven = new Map<string, string[]>();
   for (const reference of references) {
     const parsed = parseReference(reference);
     const key = formatReference(parsed);
     keys.set(reference, key);
     unique.set(key, parsed);
+    asGiven.set(key, [...(asGiven.get(key) ?? []), reference]);
   }
 
   const answers = new Map<string, Presence>();
@@ -57,7 +61,9 @@ export async function checkPresence(
   await Promise.all(
     [...unique].map(async ([key, ref]) => {
       try {
-        answers.set(key, await check(session, ref, pings));
+        const answer = await check(session, ref, pings);
+        answers.set(key, answer);
+        if (onPresent && answer.existence === 'present') for (const reference of asGiven.get(key)!) onPresent(reference, answer);
       } catch (error) {
         answers.set(key, { existence: 'unknown' });
         if (!failures.has(ref.registry)) failures.set(ref.registry, summary(error));

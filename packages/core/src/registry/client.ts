@@ -84,10 +84,11 @@ export class RegistryClient {
 
   /**
    * The same check, with each present image's digest from its HEAD's Docker-Content-Digest (no
-   * further request): what verifying a signature, or pulling by digest, needs.
+   * further request): what verifying a signature, or pulling by digest, needs. `onPresent` hears
+   * of each present image as soon as its HEAD answers.
    */
-  checkPresence(references: string[]): Promise<Map<string, Presence>> {
-    return checkPresence(this.session, references, (registry, message) => this.warnOnce(registry, message));
+  checkPresence(references: string[], onPresent?: (reference: string, presence: Presence) => void): Promise<Map<string, Presence>> {
+    return checkPresence(this.session, references, (registry, message) => this.warnOnce(registry, message), onPresent);
   }
 
   /**
