@@ -90,11 +90,18 @@ function registryFetch(path: string, init: { method?: string } = {}): Promise<Re
   });
 }
 
+/**
+ * The image tags of a repository: each fingerprint tag, checked to have its inputs record
+ * (`<tag>.inputs`) beside it, as publishing writes one for every image.
+ */
 async function tags(name: string): Promise<string[]> {
   const response = await registryFetch(`${NAMESPACE}/${name}/tags/list`);
   if (response.status === 404) return [];
   expect(response.status).toBe(200);
-  return (((await response.json()) as { tags: string[] | null }).tags ?? []).sort();
+  const all = ((await response.json()) as { tags: string[] | null }).tags ?? [];
+  const images = all.filter((tag) => !tag.endsWith('.inputs')).sort();
+  expect(all.filter((tag) => tag.endsWith('.inputs')).sort()).toEqual(images.filter((tag) => tag.startsWith('mzbuild-')).map((tag) => `${tag}.inputs`));
+  return images;
 }
 
 async function manifest(name: string, tag: string): Promise<{ digest: string; body: { mediaType?: string; manifests?: { digest: string; platform: { os: string; architecture: string } }[] } }> {

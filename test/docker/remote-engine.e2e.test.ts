@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { mzimage, mzimageAsync } from '../support/cli';
 import { imageExists, removeImages, requireDocker, uniqueName } from '../support/docker';
 import { GitRepo, image } from '../support/git-repo';
@@ -63,3 +67,25 @@ it('says which engine it could not reach', async () => {
   expect(run.stderr).toMatch(/^mzimage: the Docker Engine at DOCKER_HOST=unix:\/\/\/nonexistent\/docker.sock is not reachable \(.*\); start dockerd, or run tools\/setup$/m);
   expect(run.stderr).not.toMatch(/\n\s+at /);
 });
+
+it('goes to the engine that DOCKER_CONTEXT or MZBUILD_DOCKER names, as to DOCKER_HOST', async () => {
+  const actions = async (extra: NodeJS.ProcessEnv) => {
+    const run = await mzimageAsync(repo.root, ['plan', '--all', '--json', ...args], { CI: '', ...extra });
+    if (run.status !== 0) throw new Error(run.stderr);
+    return (JSON.parse(run.stdout) as { action: string }[]).map((e) => e.action);
+  };
+  // The first test left both images on the second engine (and published them).
+  expect(await actions({ DOCKER_HOST: engine.host })).toEqual(['local', 'local']);
+  expect(await actions({})).toEqual(['registry', 'registry']);
+
+  const config = mkdtempSync(join(tmpdir(), 'mzbuild-docker-context-'));
+  const wrapper = join(config, 'docker-second');
+  try {
+    execFileSync('docker', ['--config', config, 'context', 'create', 'mz-second', '--docker', `host=${engine.host}`], { stdio: 'ignore' });
+    expect(await actions({ DOCKER_CONFIG: config, DOCKER_CONTEXT: 'mz-second' })).toEqual(['local', 'local']);
+    writeFileSync(wrapper, `#!/bin/sh\nexec docker -H '${engine.host}' "$@"\n`, { mode: 0o755 });
+    expect(await actions({ MZBUILD_DOCKER: wrapper })).toEqual(['local', 'local']);
+  } finally {
+    rmSync(config, { recursive: true, force: true });
+  }
+}, 120_000);

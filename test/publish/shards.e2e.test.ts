@@ -136,5 +136,7 @@ it('a shard whose dependency\'s shard was killed builds it itself after --shard-
   const rerun = await shardProcess(['ensure', '--all', '--shard', killed, '--shard-wait', '3s', ...args]).done;
   expect([rerun.status, rerun.status === 0 ? '' : rerun.stderr]).toEqual([0, '']);
   expect(await matrix(args)).toEqual([]);
-  expect(manifestPuts()).toEqual(NAMES);
+  // Every image published; the dead shard's may have been pushed twice, by two shards that both
+  // waited for it and built it at their deadlines (the same image: the registry keeps one).
+  expect([...new Set(manifestPuts())]).toEqual(NAMES);
 }, 240_000);
