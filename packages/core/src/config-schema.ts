@@ -19,6 +19,8 @@ export const sharedOptionsSchema = z.object({
   cacheRegistry: z.string().optional(),
   /** Run cargo through sccache: true, false, or auto (when sccache is on PATH or RUSTC_WRAPPER is set). */
   sccache: z.union([z.boolean(), z.literal('auto')]).optional(),
+  /** A docker buildx builder to build with. */
+  builder: z.string().min(1).optional(),
 });
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

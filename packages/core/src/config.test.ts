@@ -14,6 +14,7 @@ describe('resolveConfig', () => {
       trustedKeys: [],
       cacheRegistry: undefined,
       sccache: 'auto',
+      builder: undefined,
     });
     expect((await resolveConfig({ env: {}, hostArch: 'arm64' })).arch).toBe('aarch64');
   });

@@ -42,6 +42,8 @@ export interface Config extends FingerprintConfig {
   cacheRegistry: string | undefined;
   /** Run cargo through sccache: `auto` when sccache is on PATH or RUSTC_WRAPPER is set (decided where cargo runs). */
   sccache: Sccache;
+  /** The docker buildx builder that builds images (`docker buildx build --builder`); undefined: the client's own way. */
+  builder: string | undefined;
 }
 
 /** Whether cargo runs through sccache; it changes how images are built, never what they hold, so it is no fingerprint input. */
@@ -68,6 +70,8 @@ export interface SharedOptions {
   /** Where an untrusted job pushes what it builds (a scratch namespace trusted jobs never read). */
   cacheRegistry?: string;
   sccache?: Sccache;
+  /** A docker buildx builder to build with; one that cannot load images into an engine (the remote driver) pushes them as it builds. */
+  builder?: string;
 }
 
 export interface ConfigSources {
@@ -161,6 +165,8 @@ export async function resolveConfig(sources: ConfigSources = {}): Promise<Config
     trustedKeys: trustedKeys(sources, flags, env, options),
     cacheRegistry: (flags.cacheRegistry ?? nonEmpty(env[CACHE_REGISTRY_ENV]) ?? options.cacheRegistry)?.replace(/\/+$/, ''),
     sccache: flags.sccache ?? sccacheFromEnv(env) ?? options.sccache ?? 'auto',
+    // Not in CONFIG_ENV either: which builder builds changes where an image is made, not what it holds.
+    builder: flags.builder ?? nonEmpty(env['MZBUILD_BUILDER']) ?? options.builder,
   };
 }
 

@@ -19,7 +19,8 @@ export interface Builders {
   /** One cargo build for every cargo-build step of the images to build. */
   cargo(requests: { imageName: string; imageDir: string; step: CargoBuild }[], onLine: (line: string) => void): Promise<CargoReport | void>;
   copy(image: Image, step: Copy, onLine: (line: string) => void): Promise<void>;
-  dockerBuild(request: DockerBuildRequest, onLine: (line: string) => void): Promise<void>;
+  /** Builds the image; `pushed` when the builder pushed it to the registry instead of loading it into the engine. */
+  dockerBuild(request: DockerBuildRequest, onLine: (line: string) => void): Promise<{ pushed: boolean } | void>;
   pull(reference: string, onLine: (line: string) => void): Promise<void>;
   /** Names a pulled image (reference@digest) by its reference, so that everything after finds it as today. */
   tag?(source: string, target: string): Promise<void>;
@@ -162,8 +163,8 @@ export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): P
           }
           const report = cargoStepsOf(image).length > 0 && ownCargo ? await ownCargo : undefined;
           for (const step of image.manifest.preImages) if (step.type === 'copy') await builders.copy(image, step, log);
-          await dockerSlots.run(() => builders.dockerBuild(dockerBuildRequest(context, image, entry, referenceOf, options.revision), log));
-          return { ...outcome('built'), ...(report ? { cargo: report } : {}) };
+          const built = await dockerSlots.run(() => builders.dockerBuild(dockerBuildRequest(context, image, entry, referenceOf, options.revision), log));
+          return { ...outcome('built'), ...(built?.pushed ? { pushed: true } : {}), ...(report ? { cargo: report } : {}) };
         } catch (error) {
           if (!isUserError(error)) throw error;
           for (const line of error.message.split('\n')) log(`error: ${line}`);

@@ -13,6 +13,8 @@ export interface Outcome {
   error?: string;
   /** For an image whose binaries a cargo build of this run made: what that build reported (shared by its images). */
   cargo?: CargoReport;
+  /** For a built image: the builder pushed it to the registry as it built it (it cannot load into an engine). */
+  pushed?: boolean;
   /** For a built image: one line of why it was built (explain/run.ts's whyBuilt). */
   why?: string;
 }
@@ -23,8 +25,9 @@ export function formatSummary(outcomes: Outcome[]): string {
   const lines = outcomes.map((o) => {
     const time = o.result === 'built' || o.result === 'pulled' ? ` in ${o.seconds.toFixed(1)} s` : '';
     const why = o.error ? `: ${o.error}` : '';
+    const pushed = o.pushed ? ' (pushed by the builder)' : '';
     const because = o.why ? `\n  ${' '.repeat(width)}  why: ${o.why}` : '';
-    return `  ${o.name.padEnd(width)}  ${(o.result + time).padEnd(18)}  ${o.reference}${why}${because}`;
+    return `  ${o.name.padEnd(width)}  ${(o.result + time).padEnd(18)}  ${o.reference}${pushed}${why}${because}`;
   });
   const count = (result: Outcome['result']) => outcomes.filter((o) => o.result === result).length;
   const totals = [

@@ -56,7 +56,7 @@ export interface Invocation {
 /** The commands that can read a commit's tree instead of the working tree. */
 const REV_COMMANDS = new Set<Command>(['list', 'fingerprint', 'spec', 'describe']);
 
-const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--cache-registry', '--output', '--rev', '--since', '--against', '--listen', '--cache-repository', '--cache-read-from', '--max-artifact-size', '--shard', '--shard-wait', '--shards']);
+const VALUE_OPTIONS = new Set(['--arch', '--sanitizer', '--compat', '--image-registry', '--image-prefix', '--mirror', '--trusted-key', '--cache-registry', '--builder', '--output', '--rev', '--since', '--against', '--listen', '--cache-repository', '--cache-read-from', '--max-artifact-size', '--shard', '--shard-wait', '--shards']);
 
 /** `run IMAGE ARGS…`: the arguments after the image are the container's, options included. */
 function splitRunArguments(argv: string[]): { own: string[]; runArgs: string[] } {
@@ -99,6 +99,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
         'replace-untrusted': { type: 'boolean' },
         'cache-registry': { type: 'string' },
         sccache: { type: 'boolean' },
+        builder: { type: 'string' },
         'no-sccache': { type: 'boolean' },
         output: { type: 'string' },
         listen: { type: 'string' },
@@ -148,6 +149,7 @@ export function parseInvocation(argv: string[]): Invocation | 'help' | 'version'
   if (values.mirror !== undefined) flags.mirrors = values.mirror;
   if (values['trusted-key'] !== undefined) flags.trustedKeys = values['trusted-key'];
   if (values['cache-registry'] !== undefined) flags.cacheRegistry = values['cache-registry'];
+  if (values.builder !== undefined) flags.builder = values.builder;
   if (values.sccache && values['no-sccache']) throw new UsageError('--sccache and --no-sccache exclude each other');
   if (values.sccache || values['no-sccache']) flags.sccache = values.sccache === true;
 

@@ -53,6 +53,9 @@ options:
   --sccache | --no-sccache          run cargo through sccache (RUSTC_WRAPPER=sccache), or not (default:
                                     MZBUILD_SCCACHE, nx.json, else auto: when sccache is on PATH or
                                     RUSTC_WRAPPER is set)
+  --builder NAME                    the docker buildx builder to build with (default MZBUILD_BUILDER,
+                                    nx.json); one that cannot load into an engine (the remote driver)
+                                    pushes each image to the registry as it builds it
   --replace-untrusted               build and push over fingerprint tags no trusted key signed (ensure)
   --cache-registry REGISTRY         where an untrusted job (a pull request's) pushes, never to the
                                     registry or mirrors; images the registry lacks are looked for there

@@ -1,6 +1,7 @@
 /** `docker build` of one image, with whichever builder this machine's client has. */
 import { spawnLines } from '../process/spawn';
 import { UserError } from '../errors';
+import type { BuildxBuilder } from './builder';
 import type { DockerClient } from './client';
 
 /** One image's docker build: what the plan decided, in docker's terms. */
@@ -15,6 +16,12 @@ export interface DockerBuildRequest {
   platform: string;
 }
 
+/** The build command's first words: a chosen buildx builder loads what it builds into the engine, or pushes it when it cannot. */
+export function buildCommand(client: DockerClient, builder?: BuildxBuilder): string[] {
+  if (builder) return ['buildx', 'build', '--builder', builder.name, builder.loads ? '--load' : '--push'];
+  return client.builder === 'buildx' ? ['buildx', 'build', '--load'] : ['build'];
+}
+
 /**
  * `docker build` of one image, the Dockerfile on stdin (it is never written into the
  * repository), with buildx where it works, BuildKit where the client has it built in, and the
@@ -25,9 +32,10 @@ export async function buildImage(
   request: DockerBuildRequest,
   onLine: (line: string) => void,
   env: NodeJS.ProcessEnv = process.env,
+  builder?: BuildxBuilder,
 ): Promise<void> {
   const args = [
-    ...(client.builder === 'buildx' ? ['buildx', 'build', '--load'] : ['build']),
+    ...buildCommand(client, builder),
     ...(client.builder === 'classic' ? [] : ['--progress=plain']),
     '--file',
     '-',

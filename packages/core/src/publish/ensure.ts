@@ -96,6 +96,16 @@ export async function publish(context: MzbuildContext, plan: PublishPlan, option
           case 'push': {
             const image = acquiredByName.get(entry.name)!;
             if (image.result === 'failed' || image.result === 'skipped') return outcome(image.result, image.error);
+            if (image.pushed) {
+              // The builder pushed it under its reference as it built it (it cannot load into an
+              // engine); where else it is published, it is copied to through the registry.
+              for (const reference of references.filter((r) => r !== image.reference)) {
+                log(`copying ${image.reference} to ${reference}`);
+                await slots.run(() => context.registry().copyImage(image.reference, reference));
+              }
+              const done = await signed('pushed', key ? await pushedDigests(context, references) : {});
+              return image.why ? { ...done, why: image.why } : done;
+            }
             // The engine has it under its reference in the registry; pushed under each reference it is published at.
             const { pushed, meanwhile } = await pushWhereMissing(context, image.reference, references, slots, log);
             const digests = { ...meanwhile, ...(key ? await pushedDigests(context, pushed) : {}) };
