@@ -1,4 +1,5 @@
 // Inputs records end to end, with the real engine and a real registry behind a logging proxy: ensure writes them (to mirrors too, once), explain --against reads them (by fingerprint tag, by another tag, through an index), says when there is none, and with trusted keys believes only a signed one.
+import type { Explanation } from '../../packages/core/src/explain/compare';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,18 +68,7 @@ async function manifest(repository: string, tag: string): Promise<{ status: numb
   return { status: 200, body: await response.text(), type: response.headers.get('content-type') ?? '' };
 }
 
-interface Explained {
-  image: string;
-  fingerprint: string | null;
-  against: { fingerprint: string | null; source: string };
-  changed: string[];
-  added: string[];
-  removed: string[];
-  modes: string[];
-  config: string[];
-  dependencies: Explained[];
-  note?: string;
-}
+type Explained = Explanation;
 
 async function explained(args: string[], env: NodeJS.ProcessEnv = {}, imagePrefix = prefix): Promise<Explained> {
   const run = await cli(['explain', ...args, '--json'], env, imagePrefix);

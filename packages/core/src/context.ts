@@ -95,14 +95,19 @@ export async function loadContext(options: ContextOptions): Promise<MzbuildConte
  */
 async function loadContextAt(root: string, rev: string, options: ContextOptions, env: NodeJS.ProcessEnv): Promise<MzbuildContext> {
   const { RevisionSnapshot } = require('./revision/snapshot') as typeof import('./revision/snapshot');
-  const modelCache = options.persistentCache ? ModelCache.forRepository(root, env) : ModelCache.none();
-  const pluginOptions = options.pluginOptions ?? readPluginOptions(options.cwd, root, modelCache);
-  const config = options.config ?? resolveConfig({ flags: options.flags, env, pluginOptions, cwd: options.cwd, root, originUrl: () => originUrl(root) });
+  // A second session of a run is given the first's configuration: nx.json is not read again.
+  const config = options.config ?? resolveAt(root, options, env);
   const { BlobHashes } = require('./revision/blob-hashes') as typeof import('./revision/blob-hashes');
   const blobHashes = options.persistentCache ? BlobHashes.open(cacheFile(root, 'blob-hashes', 'txt', env)) : BlobHashes.inMemory();
   const [snapshot, resolved] = await Promise.all([RevisionSnapshot.load(root, rev, blobHashes), config]);
   const repository = await loadRepository(root, { tree: snapshot });
   return session(root, repository, resolved, new Resolver(repository, { records: snapshot }), options, env);
+}
+
+function resolveAt(root: string, options: ContextOptions, env: NodeJS.ProcessEnv): Promise<Config> {
+  const modelCache = options.persistentCache ? ModelCache.forRepository(root, env) : ModelCache.none();
+  const pluginOptions = options.pluginOptions ?? readPluginOptions(options.cwd, root, modelCache);
+  return resolveConfig({ flags: options.flags, env, pluginOptions, cwd: options.cwd, root, originUrl: () => originUrl(root) });
 }
 
 function session(root: string, repository: Repository, resolved: Config, resolver: Resolver, options: ContextOptions, env: NodeJS.ProcessEnv): MzbuildContext {

@@ -8,7 +8,7 @@ import { UserError } from './errors';
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
 // GIT_OPTIONAL_LOCKS=0 keeps `git diff` from rewriting the user's index while it refreshes stat data.
-const gitEnv = { ...process.env, GIT_OPTIONAL_LOCKS: '0' };
+export const gitEnv = { ...process.env, GIT_OPTIONAL_LOCKS: '0' };
 
 /** A git command that failed; `output` is what git said, to tell failures apart by, not the message around it. */
 export class GitError extends UserError {

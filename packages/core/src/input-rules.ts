@@ -4,7 +4,7 @@
  */
 import { cratesOfStep } from './cargo/closure';
 import { CONFIG_ENV, type Compat } from './config';
-import { normaliseDir } from './paths';
+import { normaliseDir, within } from './paths';
 import type { Image, ImageGraph } from './repository';
 
 /** Inputs of every image with a cargo-build pre-image, in each fingerprint mode. */
@@ -64,7 +64,7 @@ export function imageInputRules(image: Image, graph: Pick<ImageGraph, 'images' |
   const crateDirs = graph.cargo(mode).crateDirs;
   for (const dir of [...crates].sort()) {
     const nested = crateDirs.filter((other) => other !== dir && (dir === '' || other.startsWith(`${dir}/`)));
-    rules.trees.push({ dir, except: [...nested, ...CRATE_LEFT_OUT.map((path) => (dir === '' ? path : `${dir}/${path}`))] });
+    rules.trees.push({ dir, except: [...nested, ...CRATE_LEFT_OUT.map((path) => within(dir, path))] });
   }
   const shared = cargoSharedInputs(mode);
   for (const dir of shared.trees) rules.trees.push({ dir, except: [] });

@@ -4,7 +4,7 @@ import { UserError } from './errors';
 import type { Compat } from './config';
 import { cargoSharedInputs, CRATE_LEFT_OUT } from './input-rules';
 import type { Copy } from './manifest';
-import { normaliseDir, partitionByLongestPrefix, sortUtf8, underAny } from './paths';
+import { normaliseDir, partitionByLongestPrefix, sortUtf8, underAny, within } from './paths';
 import { matchesPathspec } from './pathspec';
 import type { Image, Repository } from './repository';
 
@@ -114,7 +114,7 @@ export class InputIndex {
       const workspace = this.repository.cargo(mode);
       const dirs = new Set(workspace.crateDirs);
       // mzbuild leaves `<crate>/mzcompose` and `<crate>/mzcompose.py` out of crate inputs.
-      const excluded = new Set(workspace.crateDirs.flatMap((d) => CRATE_LEFT_OUT.map((path) => (d === '' ? path : `${d}/${path}`))));
+      const excluded = new Set(workspace.crateDirs.flatMap((d) => CRATE_LEFT_OUT.map((path) => within(d, path))));
       const kept = this.repository.files.filter((f) => !f.includes('mzcompose') || !underAny(f, excluded));
       crates = partitionByLongestPrefix(kept, dirs);
       this.crates.set(mode, crates);

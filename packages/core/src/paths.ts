@@ -1,4 +1,4 @@
-/** Root-relative POSIX paths: partitioning by directory, UTF-8 order, normalising directories. */
+/** Root-relative POSIX paths: partitioning by directory, UTF-8 order, normalising and joining directories. */
 
 /**
  * Assigns each root-relative file to the longest directory of `dirs` that holds it (`file` starts
@@ -58,4 +58,9 @@ export function normaliseDir(dir: string): string {
     .split('/')
     .filter((part) => part !== '' && part !== '.')
     .join('/');
+}
+
+/** A root-relative path inside a root-relative directory ('' being the root). */
+export function within(dir: string, path: string): string {
+  return dir === '' ? path : `${dir}/${path}`;
 }

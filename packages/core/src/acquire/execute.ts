@@ -76,9 +76,8 @@ export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): P
   const { sharding } = options;
   const clock = options.clock ?? REAL_CLOCK;
   const deadlines = new ShardDeadlines(sharding?.wait ?? 0, clock);
-  const isForeign = (e: PlanEntry) =>
-    (e.action === 'build' || e.action === 'untrusted') && sharding !== undefined && e.shard !== undefined && e.shard !== sharding.shard.index;
-  const toBuild = plan.filter((e) => (e.action === 'build' || e.action === 'untrusted') && !isForeign(e));
+  const isForeign = (e: PlanEntry) => isBuild(e) && isOtherShards(e, sharding);
+  const toBuild = buildsOfThisShard(plan, sharding);
 
   // Claimed first, before any pre-image writes into an image directory that another run's
   // docker build may be reading.
@@ -184,6 +183,14 @@ export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): P
   } finally {
     for (const claim of claims.values()) claim.release();
   }
+}
+
+const isBuild = (e: PlanEntry) => e.action === 'build' || e.action === 'untrusted';
+const isOtherShards = (e: PlanEntry, sharding: Sharding | undefined) => sharding !== undefined && e.shard !== undefined && e.shard !== sharding.shard.index;
+
+/** The plan's images to build that are this shard's (all of them, unsharded); others' are waited for. */
+export function buildsOfThisShard(plan: PlanEntry[], sharding: Sharding | undefined): PlanEntry[] {
+  return plan.filter((e) => isBuild(e) && !isOtherShards(e, sharding));
 }
 
 /**

@@ -5,7 +5,7 @@ import { localImages } from '../docker/client';
 import type { ResolvedImage } from '../fingerprint';
 import { runGit } from '../git';
 import type { Image } from '../repository';
-import { executePlan, type Builders } from './execute';
+import { buildsOfThisShard, executePlan, type Builders } from './execute';
 import { makePlan, type PlanEntry, type PlanOptions, type RegistryAnswer } from './plan';
 import { realBuilders } from './builders';
 import { cacheReferenceOf } from './cache-registry';
@@ -135,7 +135,8 @@ export async function acquireImages(
  * builds, it works out why each is built (explain/), for the summary's line of why.
  */
 export async function carryOut(context: MzbuildContext, plan: PlanEntry[], options: CarryOutOptions): Promise<Outcome[]> {
-  const toBuild = plan.filter((e) => e.action === 'build' || e.action === 'untrusted').map((e) => context.repository.byName.get(e.name)!);
+  // Why, for this shard's builds: another shard's image is built here only if its shard fails.
+  const toBuild = buildsOfThisShard(plan, options.sharding).map((e) => context.repository.byName.get(e.name)!);
   const why = toBuild.length > 0 ? whyBuilt(context, toBuild) : Promise.resolve(new Map<string, string>());
   const outcomes = await executePlan(plan, {
     context,
@@ -144,7 +145,7 @@ export async function carryOut(context: MzbuildContext, plan: PlanEntry[], optio
     parallel: options.parallel ?? 2,
     onLine: options.onLine,
     ...(options.sharding ? { sharding: options.sharding } : {}),
-    revision: toBuild.length > 0 ? await gitRevision(context.repository.root) : 'unknown',
+    revision: plan.some((e) => e.action === 'build' || e.action === 'untrusted') ? await gitRevision(context.repository.root) : 'unknown',
   });
   const reasons = await why;
   return outcomes.map((o) => (o.result === 'built' && reasons.has(o.name) ? { ...o, why: reasons.get(o.name)! } : o));

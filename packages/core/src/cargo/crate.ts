@@ -1,7 +1,7 @@
 /** Reads crates' Cargo.toml files, each once: name, binaries, examples, and path dependencies as each fingerprint mode follows them. */
 import { posix } from 'node:path';
 import { located, UserError } from '../errors';
-import { normaliseDir } from '../paths';
+import { normaliseDir, within } from '../paths';
 import type { CargoFiles, Crate } from './workspace';
 
 // smol-toml declares only ES module types, but ships a CommonJS build under its `require` condition.
@@ -25,10 +25,6 @@ export function readToml(files: CargoFiles, file: string): Table {
   }
 }
 
-/** A root-relative path inside a root-relative directory ('' being the root). */
-export function within(dir: string, path: string): string {
-  return dir === '' ? path : `${dir}/${path}`;
-}
 
 /**
  * Where a `path` written in the Cargo.toml of `dir` points, root-relative and normalised; `../…`
@@ -184,7 +180,7 @@ export function excludedGlobCrateDirs(reader: CrateReader, exclude: unknown): st
     if (typeof pattern !== 'string' || !pattern.endsWith('*')) continue;
     const parent = normaliseDir(pattern.replace(/\*+$/, ''));
     for (const entry of reader.files.list(parent)) {
-      const dir = parent === '' ? entry : `${parent}/${entry}`;
+      const dir = within(parent, entry);
       if (reader.files.isDirectory(dir) && reader.files.exists(`${dir}/Cargo.toml`)) dirs.push(reader.crate(dir).dir);
     }
   }

@@ -4,8 +4,8 @@
  * members too; `[patch]` and `[replace]` crates. Checked against `cargo metadata` in the tests.
  */
 import { UserError } from '../errors';
-import { normaliseDir } from '../paths';
-import { excludedGlobCrateDirs, isTable, within, type CrateReader } from './crate';
+import { normaliseDir, within } from '../paths';
+import { excludedGlobCrateDirs, isTable, type CrateReader } from './crate';
 import type { CargoFiles, CargoViewData } from './workspace';
 
 export function correctView(reader: CrateReader): CargoViewData {

@@ -11,17 +11,20 @@ import { imageStates } from './state';
  * merge base with origin/HEAD), in the same configuration. An image not at that revision is new.
  */
 export async function explainSince(context: MzbuildContext, targets: Image[], since?: string): Promise<Explanation[]> {
-  const root = context.repository.root;
-  const base = since === undefined ? await defaultBase(root) : undefined;
+  const base = since === undefined ? await defaultBase(context.repository.root) : undefined;
   if (since === undefined && !base) {
     throw new UserError(
       'explain: there is no origin/HEAD to compare with; give --since REV (a branch, tag or commit), or set origin/HEAD with `git remote set-head origin --auto`',
     );
   }
-  const rev = since ?? base!.rev;
-  const then = await loadContext({ cwd: root, env: context.env, warn: context.warn, persistentCache: true, rev, config: context.config });
+  return explainAgainstTree(context, targets, since ?? base!.rev, base?.label);
+}
+
+/** The explanations against the tree of `rev`, named `label` (by default, by the revision and its commit). */
+async function explainAgainstTree(context: MzbuildContext, targets: Image[], rev: string, label?: string): Promise<Explanation[]> {
+  const then = await loadContext({ cwd: context.repository.root, env: context.env, warn: context.warn, persistentCache: true, rev, config: context.config });
   const commit = then.repository.commit!;
-  const source = base ? base.label : commit.startsWith(rev) ? commit.slice(0, 12) : `${rev} (${commit.slice(0, 12)})`;
+  const source = label ?? (commit.startsWith(rev) ? commit.slice(0, 12) : `${rev} (${commit.slice(0, 12)})`);
   const now = await imageStates(context, targets);
   // Each image as it was at the revision, where it was there: a new image is new, not an error.
   const before = await imageStates(
@@ -38,9 +41,10 @@ export async function explainSince(context: MzbuildContext, targets: Image[], si
  */
 export async function whyBuilt(context: MzbuildContext, targets: Image[]): Promise<Map<string, string>> {
   const missing = new Map(targets.map((image) => [image.name, 'neither the engine nor a registry has it']));
-  if (targets.length === 0 || !(await defaultBase(context.repository.root))) return missing;
+  const base = targets.length > 0 ? await defaultBase(context.repository.root) : undefined;
+  if (!base) return missing;
   try {
-    const explanations = await explainSince(context, targets);
+    const explanations = await explainAgainstTree(context, targets, base.rev, base.label);
     return new Map(
       explanations.map((e) => {
         const line = reasonLine(e);

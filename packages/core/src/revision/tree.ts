@@ -1,6 +1,6 @@
 /** A commit's tree, read from git objects alone: every entry by `git ls-tree`, blobs by one `git cat-file --batch`. */
 import { spawn } from 'node:child_process';
-import { GitError, runGit } from '../git';
+import { gitEnv, GitError, runGit } from '../git';
 import { UserError } from '../errors';
 
 export interface TreeEntry {
@@ -54,7 +54,7 @@ export class RevisionTree {
     const wanted = [...new Set(oids)];
     if (wanted.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const child = spawn('git', ['cat-file', '--batch'], { cwd: this.root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } });
+      const child = spawn('git', ['cat-file', '--batch'], { cwd: this.root, stdio: ['pipe', 'pipe', 'pipe'], env: gitEnv });
       const reader = new BatchReader(use);
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => {
