@@ -105,7 +105,9 @@ export async function uploadBlobStream(
     stop();
     await cancel(session, repo, scope, location);
     if (problem) throw problem;
-    if (error instanceof RegistryNetworkError && counted.errored) throw new UploadSourceError('broke-off', 'broke off before its end');
+    // The source broke off only if it was itself destroyed before its end: undici destroys the body
+    // it was sending (`counted`) when the registry's connection fails, which says nothing of the source.
+    if (error instanceof RegistryNetworkError && source.destroyed && !source.readableEnded) throw new UploadSourceError('broke-off', 'broke off before its end');
     throw error;
   }
   if (problem || (options.size !== undefined && size !== options.size)) {
