@@ -7,7 +7,7 @@
  * `mzimage plan --all` without trusted keys and with them. With them, each run verifies a
  * signature per image: the warm figure is what a user sees run after run (the verified-signature
  * cache knows every digest); the cold one empties that cache before each run (a GET of the
- * attachment and of its payload per image, at once).
+ * attachment per image, at once; its payload, which mzbuild signed, is computed rather than read).
  *
  *   node_modules/.bin/node tools/bench/trust.js [--runs 5] [--keep DIR]
  *

@@ -1,7 +1,7 @@
 // Signatures of images in their registry: the `.sig` attachment read with its payloads, verified, and written by appending to it.
 import { appendSignature, configDiffIds, parseAttachment, signatureLayer, signatureTag, SIGNATURE_ANNOTATION, SIMPLE_SIGNING } from '../signing/attachment';
 import type { PublicKey, SigningKey } from '../signing/keys';
-import { buildPayload, mzbuildCreator } from '../signing/payload';
+import { buildPayload, mzbuildPayload } from '../signing/payload';
 import type { VerifiedCache } from '../signing/verified-cache';
 import { signedIdentity, signPayload, verifySignatures, type SignatureLayer, type Verification } from '../signing/verify';
 import { getSmallBlob, uploadBlob } from './blob-requests';
@@ -30,9 +30,9 @@ export interface StoredSignatures {
 }
 
 export interface SignOptions {
-  /** `optional.creator` of the payload; default `mzbuild <version>`. */
+  /** `optional.creator` of the payload; default `mzbuild` (see mzbuildPayload). */
   creator?: string;
-  /** `optional.timestamp`, in seconds; default now. */
+  /** `optional.timestamp`, in seconds; default none, so that the payload is one text per image (see mzbuildPayload). */
   timestamp?: number;
 }
 
@@ -61,7 +61,8 @@ export async function readSignatures(session: RegistrySession, repo: Repository,
 /**
  * Whether the image `digest` of `reference` is signed by one of `keys` for that reference (see
  * signing/verify.ts for the rule): answered by `cache` when it knows, else by one GET of the
- * attachment and GETs of its payloads, and remembered in `cache` when it is. An attachment of
+ * attachment (and of its payloads, when mzbuild's computed one does not verify: see
+ * verifyAttachment), and remembered in `cache` when it is. An attachment of
  * the wrong shape is an answer (not trusted), since anyone who can push can plant one; a
  * registry that cannot be asked is an error.
  */
@@ -78,10 +79,11 @@ export async function verifyImage(
   if (cached) return { trusted: true, key: cached.fingerprint, cached: true };
   if (keys.length === 0) return { trusted: false, reason: 'no key is trusted' };
   return operation(session.secrets, `verify the signatures of ${identity}@${digest}`).within(async () => {
-    const found = await readAttachment(session, ref, digest, pullScope(ref));
+    const scope = pullScope(ref);
+    const found = await readAttachment(session, ref, digest, scope, { payloads: false });
     if (!found) return { trusted: false, reason: 'it has no signatures' };
     if ('invalid' in found) return { trusted: false, reason: `its signature manifest cannot be read: ${found.invalid}` };
-    const verification = verifySignatures(found.layers, { reference: ref, digest }, keys);
+    const verification = await verifyAttachment(session, ref, digest, found.layers, keys, scope);
     if (verification.trusted) cache?.add({ digest, key: verification.key, identity });
     return verification;
   });
@@ -101,19 +103,18 @@ export async function signImage(session: RegistrySession, reference: string, dig
   const attachment = attachmentName(ref, digest);
   return signing.within(async () => {
     const scope = pushScope(ref);
-    const reading = { exists: manifestExists(session, ref, digest, scope), found: readAttachment(session, ref, digest, scope) };
+    const reading = { exists: manifestExists(session, ref, digest, scope), found: readAttachment(session, ref, digest, scope, { payloads: false }) };
     await settled<unknown>([reading.exists, reading.found]); // both done before a failure of either is told
     const found = await reading.found;
     if (!(await reading.exists)) throw signing.fail(`${ref.registry}/${ref.repository} has no manifest ${digest}`);
     if (found && 'invalid' in found) throw signing.fail(`its signature manifest ${attachment} cannot be appended to: ${found.invalid}`);
-    if (found && verifySignatures(found.layers, { reference: ref, digest }, [key.publicKey]).trusted) return { written: false, reference: attachment };
+    if (found && (await verifyAttachment(session, ref, digest, found.layers, [key.publicKey], scope)).trusted) return { written: false, reference: attachment };
 
-    const payload = buildPayload({
-      dockerReference: identity,
-      manifestDigest: digest,
-      creator: options.creator ?? mzbuildCreator(),
-      timestamp: options.timestamp ?? Math.floor(Date.now() / 1000),
-    });
+    const { creator, timestamp } = options;
+    const payload =
+      creator === undefined && timestamp === undefined
+        ? mzbuildPayload(identity, digest)
+        : buildPayload({ dockerReference: identity, manifestDigest: digest, ...(creator !== undefined ? { creator } : {}), ...(timestamp !== undefined ? { timestamp } : {}) });
     const layer = signatureLayer({ digest: digestOf(payload), size: payload.length }, signPayload(payload, key));
     const existing = found && { layers: found.layers.map((l) => l.descriptor), diffIds: await readDiffIds(session, ref, found.config, scope) };
     const next = appendSignature(existing, layer);
@@ -124,8 +125,11 @@ export async function signImage(session: RegistrySession, reference: string, dig
   });
 }
 
-/** The attachment and the payloads of its newest signatures, read at once; undefined on 404. */
-async function readAttachment(session: RegistrySession, repo: Repository, digest: string, scope: string): Promise<Attachment | undefined> {
+/**
+ * The attachment, with the payloads of its newest signatures read at once (or, with `payloads:
+ * false`, none read: the caller reads them with readPayloads if it needs them); undefined on 404.
+ */
+async function readAttachment(session: RegistrySession, repo: Repository, digest: string, scope: string, options: { payloads?: boolean } = {}): Promise<Attachment | undefined> {
   const manifest = await getManifest(session, repo, signatureTag(digest), scope);
   if (!manifest) return undefined;
   let parsed: { config: Descriptor; layers: Descriptor[] };
@@ -134,15 +138,47 @@ async function readAttachment(session: RegistrySession, repo: Repository, digest
   } catch (error) {
     return { manifest, invalid: (error as Error).message };
   }
-  const wanted = parsed.layers
+  const layers = parsed.layers.map((descriptor) => ({ descriptor, payload: undefined }));
+  return { manifest, config: parsed.config, layers: options.payloads === false ? layers : await readPayloads(session, repo, layers, scope) };
+}
+
+/** The layers with the payloads of the newest signatures: one GET a payload, all at once; a payload two layers share is read once. */
+async function readPayloads(session: RegistrySession, repo: Repository, layers: readonly SignatureLayer[], scope: string): Promise<SignatureLayer[]> {
+  const wanted = layers
+    .map((l) => l.descriptor)
     .filter((l) => l.mediaType === SIMPLE_SIGNING && l.annotations?.[SIGNATURE_ANNOTATION] !== undefined && l.size <= MAX_PAYLOAD_BYTES)
     .slice(-MAX_SIGNATURES);
-  // One GET a payload, all at once; a payload two layers share is read once.
   const digests = [...new Set(wanted.map((l) => l.digest))];
   const read = await settled(digests.map((d) => getSmallBlob(session, repo, d, MAX_PAYLOAD_BYTES, scope)));
   const payloads = new Map(digests.map((d, i) => [d, read[i]]));
-  const layers = parsed.layers.map((descriptor) => ({ descriptor, payload: wanted.includes(descriptor) ? payloads.get(descriptor.digest) : undefined }));
-  return { manifest, config: parsed.config, layers };
+  return layers.map(({ descriptor }) => ({ descriptor, payload: wanted.includes(descriptor) ? payloads.get(descriptor.digest) : undefined }));
+}
+
+/**
+ * verifySignatures over an attachment's layers read without payloads: first mzbuild's own
+ * signature of the image, whose payload is known in advance (mzbuildPayload), at no request;
+ * only when that does not make it trusted, the payloads read and every signature weighed.
+ */
+async function verifyAttachment(
+  session: RegistrySession,
+  ref: ImageReference,
+  digest: string,
+  layers: readonly SignatureLayer[],
+  keys: readonly PublicKey[],
+  scope: string,
+): Promise<Verification> {
+  const image = { reference: ref, digest };
+  const known = verifySignatures(withPayload(layers, mzbuildPayload(signedIdentity(ref), digest)), image, keys);
+  return known.trusted ? known : verifySignatures(await readPayloads(session, ref, layers, scope), image, keys);
+}
+
+/**
+ * The layers whose blob is `payload` (its digest and size), with it as their payload: content
+ * addressing makes the registry's blob those very bytes, so it need not be fetched.
+ */
+function withPayload(layers: readonly SignatureLayer[], payload: Buffer): SignatureLayer[] {
+  const digest = digestOf(payload);
+  return layers.filter((l) => l.descriptor.digest === digest && l.descriptor.size === payload.length).map(({ descriptor }) => ({ descriptor, payload }));
 }
 
 /** The diff_ids of an attachment's config; undefined (the layers' digests stand in) when it is missing or unreadable. */

@@ -1,4 +1,4 @@
-import { buildPayload, goJson, parsePayload } from './payload';
+import { buildPayload, goJson, mzbuildPayload, parsePayload } from './payload';
 import { parseStrictJson } from './strict-json';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
@@ -14,6 +14,13 @@ describe('buildPayload', () => {
 
   it('writes an empty optional object when there is nothing in it, as containers/image does', () => {
     expect(buildPayload({ dockerReference: 'a.io/b:c', manifestDigest: DIGEST }).toString()).toMatch(/,"optional":\{\}\}$/);
+  });
+
+  it('writes mzbuild’s own payload as a function of the image alone: creator mzbuild, no timestamp, read back as strictly', () => {
+    const bytes = mzbuildPayload('ghcr.io/acme/web:mzbuild-x', DIGEST);
+    expect(bytes.toString()).toBe(`{"critical":${critical()},"optional":{"creator":"mzbuild"}}`);
+    expect(mzbuildPayload('ghcr.io/acme/web:mzbuild-x', DIGEST)).toEqual(bytes);
+    expect(parsePayload(bytes)).toEqual({ dockerReference: 'ghcr.io/acme/web:mzbuild-x', manifestDigest: DIGEST, creator: 'mzbuild' });
   });
 
   it('escapes <, > and & as Go does', () => {

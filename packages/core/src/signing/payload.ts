@@ -90,7 +90,16 @@ export function goJson(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** The creator mzbuild's signatures name: `mzbuild <version of @mzbuild/core>`. */
-export function mzbuildCreator(): string {
-  return `mzbuild ${(require('../../package.json') as { version: string }).version}`;
+/** The creator mzbuild's signatures name: the program, without its version, so that the payload stays one text per image. */
+export const MZBUILD_CREATOR = 'mzbuild';
+
+/**
+ * The payload mzbuild signs for `dockerReference` at `manifestDigest`: creator `mzbuild`, and no
+ * timestamp (optional in containers/image's and cosign's payloads alike). It is then a function
+ * of the image alone, so that a verifier can compute it instead of fetching it: when the
+ * attachment holds a layer with its digest, that layer's blob is these bytes, and checking its
+ * signature against them needs no request. The signature itself still says who signed.
+ */
+export function mzbuildPayload(dockerReference: string, manifestDigest: string): Buffer {
+  return buildPayload({ dockerReference, manifestDigest, creator: MZBUILD_CREATOR });
 }
