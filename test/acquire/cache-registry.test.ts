@@ -22,7 +22,7 @@ beforeAll(async () => {
 afterAll(() => repo.dispose());
 
 /** The plan, with `present` the references any registry has and `signed` those a trusted key signed (undefined: no keys). */
-async function plan(present: RegExp, signed?: RegExp) {
+async function plan(present: RegExp, signed?: RegExp, ci = false) {
   const asked: string[][] = [];
   const resolved = await context.resolver.resolve(context.repository.images, context.config);
   const entries = await makePlan(resolved, {
@@ -33,8 +33,8 @@ async function plan(present: RegExp, signed?: RegExp) {
     },
     ...(signed ? { verify: async (reference: string): Promise<Verification> => (signed.test(reference) ? { trusted: true, key: 'k', cached: false } : { trusted: false, reason: 'it has no signatures' }) } : {}),
     cacheReference: cacheReferenceOf(context.config)!,
-    ci: false,
-    allowLocalBuild: true,
+    ci,
+    allowLocalBuild: !ci,
   });
   return { entries: Object.fromEntries(entries.map((e) => [e.name, e])), asked };
 }
@@ -62,6 +62,11 @@ it('with trusted keys, uses an image of the cache registry only when signed, and
   expect(signed.entries['top']).toMatchObject({ action: 'registry', digest: DIGEST, source: signed.entries['top']!.reference.replace(MAIN, CACHE) });
   expect(signed.entries['base']).toMatchObject({ action: 'build' });
   expect(signed.entries['base']!.reason).toMatch(/not in the registry; the cache registry's is not signed/);
+});
+
+it('in CI, says of a refused image that the cache registry’s is not signed either', async () => {
+  const { entries } = await plan(/^main\.example\/pr\//, /^main\.example\/team\//, true);
+  expect(entries['base']).toMatchObject({ action: 'refused', reason: "in CI, expected in the registry; the cache registry's is not signed by a trusted key either" });
 });
 
 it('pulls from the cache registry (by digest when verified) and names the image by its reference in the registry', async () => {

@@ -98,7 +98,7 @@ export async function makePlan(resolved: ResolvedImage[], options: PlanOptions):
       return { ...base, action: 'untrusted', reason };
     }
     if (state === 'present') return { ...base, action: 'registry', ...(answer?.trust?.trusted ? { digest: answer.digest! } : {}) };
-    if (state === 'absent' && options.ci && !allowed(r.image.name)) return { ...base, action: 'refused', reason: 'in CI, expected in the registry' };
+    if (state === 'absent' && options.ci && !allowed(r.image.name)) return { ...base, action: 'refused', reason: `in CI, expected in the registry${inCache}` };
     return { ...base, action: 'build', reason: (state === 'absent' ? 'not in the registry' : 'the registry could not be asked') + inCache };
   });
 }
