@@ -128,6 +128,36 @@ describe('sign', () => {
     expect((await c.verify(ref, pushed.digest, [stranger.publicKey])).trusted).toBe(false);
   });
 
+  it('appends to a signature another run put while it was signing, rather than putting its own over it', async () => {
+    const { repo, ref, pushed } = await image();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let arrived!: () => void;
+    const uploading = new Promise<void>((resolve) => (arrived = resolve));
+    // A signs through the proxy, which holds its uploads; B, straight at the registry, signs meanwhile.
+    proxy.intercept = (req) => {
+      if (req.method !== 'POST') return 'pass';
+      arrived();
+      return { hold: held };
+    };
+    const direct = `${server.host}/${repo}:mzbuild-a`;
+    try {
+      const signingA = client().sign(ref, pushed.digest, keyA); // it reads no attachment, then waits
+      await uploading;
+      expect((await client().sign(direct, pushed.digest, keyB)).written).toBe(true);
+      release();
+      expect((await signingA).written).toBe(true);
+    } finally {
+      proxy.intercept = undefined;
+    }
+    const c = client();
+    expect((await c.verify(ref, pushed.digest, [keyA.publicKey])).trusted).toBe(true);
+    expect((await c.verify(direct, pushed.digest, [keyB.publicKey])).trusted).toBe(true);
+    const manifest = JSON.parse(await raw(repo, `manifests/${tagOf(pushed.digest)}`));
+    expect(manifest.layers).toHaveLength(2);
+    expect(JSON.parse(await raw(repo, `blobs/${manifest.config.digest}`)).rootfs.diff_ids).toEqual(manifest.layers.map((l: { digest: string }) => l.digest));
+  });
+
   it('refuses a reference without a tag, an image the repository does not have, and an attachment it cannot append to', async () => {
     const { repo, ref, pushed } = await image();
     const c = client();

@@ -23,9 +23,10 @@ export interface LoggedRequest {
 
 /**
  * What to do with one request: pass it on, cut the connection (mid-upload, for a request with a
- * body), answer it here, or pass it on to another URL (path and query) of the registry.
+ * body), answer it here, pass it on to another URL (path and query) of the registry, or pass it
+ * on once `hold` settles (to order two clients' requests).
  */
-export type TrafficAction = 'pass' | 'drop' | { status: number; headers?: Record<string, string>; body?: string } | { rewrite: string };
+export type TrafficAction = 'pass' | 'drop' | { status: number; headers?: Record<string, string>; body?: string } | { rewrite: string } | { hold: Promise<unknown> };
 
 export interface TrafficProxyOptions {
   intercept?: (req: LoggedRequest, index: number) => TrafficAction;
@@ -107,7 +108,15 @@ export class TrafficProxy {
       res.end(answer.body ?? '');
       return;
     }
-    const path = typeof action === 'object' && 'rewrite' in action ? action.rewrite : (req.url ?? '/');
+    if (typeof action === 'object' && 'hold' in action) {
+      req.pause();
+      void action.hold.finally(() => this.pass(req, res, entry, req.url ?? '/'));
+      return;
+    }
+    this.pass(req, res, entry, typeof action === 'object' && 'rewrite' in action ? action.rewrite : (req.url ?? '/'));
+  }
+
+  private pass(req: IncomingMessage, res: ServerResponse, entry: LoggedRequest, path: string): void {
     const hash = createHash('sha256');
     req.on('data', (chunk: Buffer) => {
       entry.bodyLength += chunk.length;

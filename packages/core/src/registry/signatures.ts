@@ -17,6 +17,8 @@ import type { RegistrySession } from './session';
 const MAX_PAYLOAD_BYTES = 64 << 10;
 /** An attachment's config grows by some 80 bytes a signature. */
 const MAX_CONFIG_BYTES = 1 << 20;
+/** Reads of the attachment before its PUT, when other runs keep appending to it meanwhile. */
+const MAX_APPEND_ATTEMPTS = 3;
 /** Payloads read per image, of the newest signatures: an image has one a key and tag, and more than this is no one's plan. */
 const MAX_SIGNATURES = 32;
 
@@ -116,12 +118,26 @@ export async function signImage(session: RegistrySession, reference: string, dig
         ? mzbuildPayload(identity, digest)
         : buildPayload({ dockerReference: identity, manifestDigest: digest, ...(creator !== undefined ? { creator } : {}), ...(timestamp !== undefined ? { timestamp } : {}) });
     const layer = signatureLayer({ digest: digestOf(payload), size: payload.length }, signPayload(payload, key));
-    const existing = found && { layers: found.layers.map((l) => l.descriptor), diffIds: await readDiffIds(session, ref, found.config, scope) };
-    const next = appendSignature(existing, layer);
-    if (!next) return { written: false, reference: attachment };
-    await settled([uploadBlob(session, ref, payload, scope), uploadBlob(session, ref, next.config, scope)]);
-    await putManifest(session, ref, signatureTag(digest), { mediaType: OCI_MANIFEST, bytes: next.manifest }, scope);
-    return { written: true, reference: attachment };
+    const payloadUploaded = uploadBlob(session, ref, payload, scope);
+    payloadUploaded.catch(() => undefined); // told below, with the config's
+    let base = found;
+    for (let attempt = 1; ; attempt++) {
+      const existing = base && { layers: base.layers.map((l) => l.descriptor), diffIds: await readDiffIds(session, ref, base.config, scope) };
+      const next = appendSignature(existing, layer);
+      if (!next) return { written: false, reference: attachment };
+      await settled([payloadUploaded, uploadBlob(session, ref, next.config, scope)]);
+      // Another run may have appended its signature since `base` was read: append to theirs rather
+      // than put ours over it. Registries have no conditional PUT, so a window of one GET and one
+      // PUT is left (after which either signature still verifies, and the next publish adds the other).
+      const now = attempt < MAX_APPEND_ATTEMPTS ? await readAttachment(session, ref, digest, scope, { payloads: false }) : base;
+      if (now?.manifest.digest === base?.manifest.digest) {
+        await putManifest(session, ref, signatureTag(digest), { mediaType: OCI_MANIFEST, bytes: next.manifest }, scope);
+        return { written: true, reference: attachment };
+      }
+      if (now && 'invalid' in now) throw signing.fail(`its signature manifest ${attachment} cannot be appended to: ${now.invalid}`);
+      if (now && (await verifyAttachment(session, ref, digest, now.layers, [key.publicKey], scope)).trusted) return { written: false, reference: attachment };
+      base = now;
+    }
   });
 }
 
