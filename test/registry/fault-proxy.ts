@@ -26,13 +26,15 @@ export interface FaultProxyOptions {
 
 /**
  * An HTTP proxy in front of a real registry that injects faults and watches traffic: it counts
- * requests in flight (for the concurrency bound), delays each by `delayMs`, and asks `fault`
+ * requests in flight (for the concurrency bound) and connections, delays each by `delayMs`, and asks `fault`
  * what to do with each request (for 503s, 429s, hangs and auth challenges).
  */
 export class FaultProxy {
   readonly requests: ProxiedRequest[] = [];
   inFlight = 0;
   maxInFlight = 0;
+  /** TCP connections accepted: what keep-alive saves shows here. */
+  connections = 0;
 
   private constructor(
     private readonly server: Server,
@@ -40,6 +42,7 @@ export class FaultProxy {
     private readonly options: FaultProxyOptions,
   ) {
     server.on('request', (req, res) => void this.handle(req, res));
+    server.on('connection', () => this.connections++);
   }
 
   static async start(target: string, options: FaultProxyOptions = {}): Promise<FaultProxy> {

@@ -146,6 +146,10 @@ export class Transport {
       method: req.method,
       headers: { 'user-agent': 'mzbuild', ...req.headers },
       ...(req.body ? { body: req.body } : {}),
+      // undici closes the connection after every HEAD, in case a server sends a body with it;
+      // registries do not, and the existence check is a HEAD per image: a new connection (a TLS
+      // handshake) for each would cost more than the check.
+      ...(req.method === 'HEAD' ? { reset: false } : {}),
       dispatcher: this.agent,
       signal,
     });
