@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAdopterWorkspace, packPackages, type AdopterWorkspace, type Tarballs } from '../../tools/adopter-workspace';
 import { removeImages, requireDocker, uniqueName } from '../support/docker';
@@ -14,11 +14,14 @@ import { workflowCommands } from '../support/workflow';
  * workspace; the image generator for base (FROM scratch), app (on base) and hello (a Rust binary,
  * on base); docker-build as a developer; then, as CI would, publish to a registry that requires
  * htpasswd auth, with credentials only from `docker login`: everything, then what a commit
- * affects, then a multi-arch `latest` tag. Real nx, npm, cargo, docker and registry throughout.
+ * affects, then a multi-arch `latest` tag; then signed, with a key `mzimage keygen` wrote and
+ * `trustedKeys` in nx.json, and a tag planted without the key. Real nx, npm, cargo, docker and
+ * registry throughout.
  */
 const res = new TestResources();
 const USER = 'ci';
 const PASSWORD = `pw-${uniqueName('secret')}`;
+const SIGNING_PASSWORD = `pw-${uniqueName('signing')}`;
 const NAMESPACE = uniqueName('adopter');
 const SLOW = 600_000;
 const INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -68,7 +71,7 @@ function nx(args: string[], env: Record<string, string> = {}): string {
 }
 
 type Results = Record<string, { result: string; reference: string }>;
-const RESULT = /^ {2}(base|app|hello) +(local|pulled|in registry|built|failed|skipped|published|pushed|copied|not published)(?: in [\d.]+ s)? +(\S+?),?$/gm;
+const RESULT = /^ {2}(base|app|hello) +(local|pulled|in registry|built|failed|skipped|published|pushed|copied|not published)(?: in [\d.]+ s)? +(\S+?),?(?: \(signed [^)]*\))?$/gm;
 const TELLING = ['failed', 'skipped', 'built', 'pushed', 'copied', 'pulled', 'in registry', 'published', 'local', 'not published'];
 
 /** Each image's line in the summaries of a run; where several summaries name it, the most telling wins. */
@@ -233,9 +236,59 @@ describe('in CI, with credentials from docker login alone', () => {
   }, SLOW);
 });
 
-it('no nx output holds the registry password', () => {
+describe('signed, as the README has it: main signs with the key mzimage keygen wrote, and only what it signed is used', () => {
+  const CI = () => ({ CI: 'true', DOCKER_CONFIG: ciDocker });
+  /** The CI secrets: the key stays outside the repository; its .pub is committed. */
+  const signing = () => ({ MZBUILD_SIGNING_KEY: join(res.dir, 'ci.key'), MZBUILD_SIGNING_KEY_PASSWORD: SIGNING_PASSWORD });
+  let app: string;
+
+  it('keygen writes the pair; publish with it signs what was published unsigned; then with trustedKeys in nx.json, publish finds it all signed', async () => {
+    const keygen = ws.exec(ws.path('node_modules/.bin/mzimage'), ['keygen', '--output', join(res.dir, 'ci')], { env: { MZBUILD_SIGNING_KEY_PASSWORD: SIGNING_PASSWORD } });
+    outputs.push(keygen.stdout + keygen.stderr);
+    expect(statSync(join(res.dir, 'ci.key')).mode & 0o777).toBe(0o600);
+
+    // The README's way to turn signing on for a registry that has images: sign what is there first.
+    const published = results(nx(['run-many', '-t', 'publish', '--output-style=static'], { ...CI(), ...signing() }));
+    expect(resultsOnly(published)).toEqual({ base: 'published', app: 'published', hello: 'published' });
+    for (const name of ['base', 'app', 'hello']) {
+      const { digest } = await manifest(name, tagOf(published[name]!.reference));
+      expect((await manifest(name, `${digest.replace(':', '-')}.sig`)).body).toMatchObject({ mediaType: 'application/vnd.oci.image.manifest.v1+json' });
+    }
+    app = published['app']!.reference;
+
+    mkdirSync(ws.path('keys'));
+    copyFileSync(join(res.dir, 'ci.pub'), ws.path('keys/ci.pub'));
+    const nxJson = JSON.parse(ws.read('nx.json')) as { plugins: ({ plugin: string; options?: Record<string, unknown> } | string)[] };
+    const entry = nxJson.plugins.find((p) => typeof p === 'object' && p.plugin === '@mzbuild/nx') as { options: Record<string, unknown> };
+    entry.options['trustedKeys'] = ['keys/ci.pub'];
+    ws.write({ 'nx.json': `${JSON.stringify(nxJson, null, 2)}\n` });
+    ws.commit('trust the CI key');
+    // Signed once: publishing again, now holding tags to the key, finds every one signed and writes nothing.
+    const again = nx(['run-many', '-t', 'publish', '--output-style=static', '--skip-nx-cache'], { ...CI(), ...signing() });
+    expect(resultsOnly(results(again))).toEqual({ base: 'published', app: 'published', hello: 'published' });
+  }, SLOW);
+
+  it('a tag planted without the key is not used: docker-build in CI refuses it, and with local builds allowed builds the image instead', () => {
+    const docker = (...args: string[]) => execFileSync('docker', ['--config', ciDocker, ...args], { encoding: 'utf8', input: '' });
+    execFileSync('docker', ['build', '--quiet', '--tag', app, '-'], { input: 'FROM scratch\nLABEL planted=yes\n', encoding: 'utf8' });
+    docker('push', '--quiet', app);
+    removeImages(app);
+
+    const refused = ws.nx(['run-many', '-t', 'docker-build', '--projects=app', '--output-style=static'], CI());
+    outputs.push(refused.stdout + refused.stderr);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toContain(`${app}: in CI, the registry's image is not signed by a trusted key`);
+
+    const built = results(nx(['run-many', '-t', 'docker-build', '--projects=app', '--output-style=static'], { ...CI(), MZBUILD_ALLOW_LOCAL_BUILD: '1' }));
+    expect(built['app']).toEqual({ result: 'built', reference: app });
+    expect(execFileSync('docker', ['image', 'inspect', '--format', '{{json .Config.Labels}}', app], { encoding: 'utf8' })).not.toContain('planted');
+  }, SLOW);
+});
+
+it('no nx output holds the registry password, nor the signing key’s', () => {
   expect(outputs.length).toBeGreaterThan(8);
   for (const output of outputs) {
+    expect(output).not.toContain(SIGNING_PASSWORD);
     expect(output).not.toContain(PASSWORD);
     expect(output).not.toContain(basicCredentials(USER, PASSWORD));
   }
