@@ -1,7 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -18,25 +19,26 @@ export type RegistryServerAuth =
  */
 export class RegistryServer {
   private constructor(
-    /** `127.0.0.1:PORT`, as a registry is named in references. */
+    /** `127.0.0.1:PORT` (or the TLS address), as a registry is named in references. */
     readonly host: string,
     private readonly dir: string,
     private readonly child: ChildProcess,
   ) {}
 
-  static async start(options: { auth?: RegistryServerAuth } = {}): Promise<RegistryServer> {
+  static async start(options: { auth?: RegistryServerAuth; tls?: RegistryServerTls } = {}): Promise<RegistryServer> {
     const binary = registryBinary();
     const dir = mkdtempSync(join(tmpdir(), 'mzbuild-registry-'));
     const port = await freePort();
-    writeFileSync(join(dir, 'config.yml'), registryConfig(dir, port, options.auth));
+    const address = options.tls?.address ?? '127.0.0.1';
+    writeFileSync(join(dir, 'config.yml'), registryConfig(dir, `${address}:${port}`, options.auth, options.tls));
     const child = spawn(binary, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let output = '';
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    const server = new RegistryServer(`127.0.0.1:${port}`, dir, child);
+    const server = new RegistryServer(`${address}:${port}`, dir, child);
     const deadline = Date.now() + 10_000;
     for (;;) {
-      // Any answer from /v2/ (200, or 401 with auth) means it is serving.
-      if (await fetch(`http://${server.host}/v2/`).then(() => true, () => false)) return server;
+      // Any answer from /v2/ (200, or 401 with auth) means it is serving; over TLS, a connection that completes its handshake.
+      if (await (options.tls ? tlsAnswers(address, port, options.tls.ca) : fetch(`http://${server.host}/v2/`).then(() => true, () => false))) return server;
       if (child.exitCode !== null || Date.now() > deadline) {
         await server.stop();
         throw new Error(`docker-registry did not start on ${server.host}:\n${output}`);
@@ -80,7 +82,27 @@ function registryBinary(): string {
   throw new Error("docker-registry is not installed: run tools/setup, which installs it (apt-get install docker-registry)");
 }
 
-function registryConfig(dir: string, port: number, auth: RegistryServerAuth | undefined): string {
+/** HTTPS on `address` with a certificate for it, and client certificates of `clientCa` required when given. */
+export interface RegistryServerTls {
+  address: string;
+  certificate: string;
+  key: string;
+  /** The CA that issued `certificate`, to see the server answer. */
+  ca: string;
+  clientCa?: string;
+}
+
+function tlsAnswers(address: string, port: number, ca: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: address, port, ca: readFileSync(ca) }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+function registryConfig(dir: string, addr: string, auth: RegistryServerAuth | undefined, tls?: RegistryServerTls): string {
   const lines = [
     'version: 0.1',
     'log:',
@@ -94,8 +116,12 @@ function registryConfig(dir: string, port: number, auth: RegistryServerAuth | un
     '  delete:',
     '    enabled: true',
     'http:',
-    `  addr: 127.0.0.1:${port}`,
+    `  addr: ${addr}`,
   ];
+  if (tls) {
+    lines.push('  tls:', `    certificate: ${tls.certificate}`, `    key: ${tls.key}`);
+    if (tls.clientCa) lines.push('    clientcas:', `      - ${tls.clientCa}`);
+  }
   if (auth && 'htpasswd' in auth) {
     writeFileSync(join(dir, 'htpasswd'), `${auth.htpasswd.username}:${bcrypt(auth.htpasswd.password)}\n`);
     lines.push('auth:', '  htpasswd:', '    realm: mzbuild-test', `    path: ${join(dir, 'htpasswd')}`);

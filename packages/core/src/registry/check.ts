@@ -1,4 +1,5 @@
 // The existence check: whether images are in their registries, many at once, where a registry that cannot answer means "build it" rather than a failure.
+import { CertificatesError } from './certs';
 import { RegistryError, RegistryNetworkError } from './errors';
 import { MANIFEST_ACCEPT } from './media-types';
 import { formatReference, manifestReference, parseReference, type ImageReference } from './reference';
@@ -19,7 +20,8 @@ export interface Presence {
  * Checks every reference with `HEAD /v2/<name>/manifests/<tag or digest>`: 200 is 'present',
  * 404 'absent', anything else 'unknown' once retries and authentication are exhausted, and
  * `warn` hears once per registry why. The map is keyed by the references as given; equal
- * references after normalisation are asked once. Only malformed references throw (a UserError).
+ * references after normalisation are asked once. Only malformed references, and a registry's
+ * certificates directory that cannot be used (certs.ts), throw (UserErrors).
  */
 export async function checkExistence(
   session: RegistrySession,
@@ -65,6 +67,7 @@ export async function checkPresence(
         answers.set(key, answer);
         if (onPresent && answer.existence === 'present') for (const reference of asGiven.get(key)!) onPresent(reference, answer);
       } catch (error) {
+        if (error instanceof CertificatesError) throw error; // a file of the user's to mend, not a registry that cannot answer
         answers.set(key, { existence: 'unknown' });
         if (!failures.has(ref.registry)) failures.set(ref.registry, summary(error));
       }

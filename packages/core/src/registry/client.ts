@@ -8,6 +8,7 @@ import type { ArtifactKind } from './artifact-format';
 import { blobExists, getSmallBlob, uploadBlob } from './blob-requests';
 import { readBlobStream, uploadBlobStream, type BlobStream } from './blob-stream';
 import { BlobTransfers } from './blob-transfer';
+import { registryTls, untrustedCertificateHint } from './certs';
 import { checkExistence, checkPresence, type Existence, type Presence } from './check';
 import { copyImage, type CopyContext } from './copy';
 import { createIndex, type IndexSource } from './index-builder';
@@ -35,7 +36,7 @@ export interface RegistryClientOptions {
   retryDelayMs?: number;
   /** The longest Retry-After waited for; default 10 000 ms. */
   maxRetryAfterMs?: number;
-  /** Default process.env: DOCKER_CONFIG, HOME, PATH (credential helpers), GHCR_TOKEN, GITHUB_TOKEN, MZBUILD_INSECURE_REGISTRIES. */
+  /** Default process.env: DOCKER_CONFIG, HOME, PATH (credential helpers), GHCR_TOKEN, GITHUB_TOKEN, MZBUILD_INSECURE_REGISTRIES, MZBUILD_CERTS_DIR. */
   env?: NodeJS.ProcessEnv;
   /** Told at most once per registry when checks against it fail; default: nothing. */
   warn?: (message: string) => void;
@@ -60,14 +61,16 @@ export class RegistryClient {
 
   constructor(options: RegistryClientOptions = {}) {
     const timeoutMs = options.timeoutMs ?? 10_000;
+    const env = options.env ?? process.env;
     this.transport = new Transport({
       concurrency: options.concurrency ?? 16,
       timeoutMs,
       retries: options.retries ?? 3,
       retryDelayMs: options.retryDelayMs ?? 200,
       maxRetryAfterMs: options.maxRetryAfterMs ?? 10_000,
+      tls: { options: (host) => registryTls(host, env), untrustedHint: (host) => untrustedCertificateHint(host, env) },
     });
-    this.session = new RegistrySession({ transport: this.transport, env: options.env ?? process.env, secrets: new Secrets(), timeoutMs });
+    this.session = new RegistrySession({ transport: this.transport, env, secrets: new Secrets(), timeoutMs });
     const { retries, retryDelayMs } = this.transport.options;
     this.copying = { session: this.session, blobs: new BlobTransfers(this.session, { transfers: options.transfers ?? 4, retries, retryDelayMs }) };
     this.warn = options.warn ?? (() => undefined);

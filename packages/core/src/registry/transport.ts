@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import { Semaphore } from '../semaphore';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { firstLine } from '../text';
+import type { RegistryTls } from './certs';
 
 type Undici = typeof import('undici');
 let undici: Undici | undefined;
@@ -27,6 +28,13 @@ export interface TransportOptions {
   retryDelayMs: number;
   /** The longest Retry-After honoured: a registry asking for minutes is as good as down. */
   maxRetryAfterMs: number;
+  /** TLS beyond Node's defaults (certs.ts). */
+  tls?: {
+    /** What connections to `host[:port]` add, asked once per origin; may throw a UserError. */
+    options: (host: string) => RegistryTls | undefined;
+    /** Said when `host`'s certificate is not trusted: where its CA goes. */
+    untrustedHint: (host: string) => string;
+  };
 }
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
@@ -85,21 +93,32 @@ const MAX_BODY = 1 << 20;
 export class Transport {
   private readonly agent: Dispatcher;
   private readonly semaphore: Semaphore;
+  /** Each HTTPS origin's TLS options, read before its first request (so that a bad file is the caller's error, not a retry's). */
+  private readonly tlsByOrigin = new Map<string, RegistryTls | undefined>();
 
   constructor(readonly options: TransportOptions) {
     this.semaphore = new Semaphore(options.concurrency);
-    this.agent = new (loadUndici().Agent)({ connect: { timeout: options.timeoutMs } });
+    const { Agent, Pool } = loadUndici();
+    this.agent = new Agent({
+      connect: { timeout: options.timeoutMs },
+      factory: (origin, opts) => {
+        const tls = this.tlsByOrigin.get(new URL(String(origin)).origin);
+        const connect = (opts as { connect?: object }).connect;
+        return new Pool(origin, tls ? { ...opts, connect: { ...connect, ...tls } } : opts);
+      },
+    });
   }
 
   /** The final answer, which may still be a 5xx once retries are spent; throws NetworkError when there is none. */
   async send(req: HttpRequest): Promise<HttpResponse> {
+    this.prepareTls(req.url);
     for (let attempt = 0; ; attempt++) {
       const last = attempt >= this.options.retries;
       let response: HttpResponse;
       try {
         response = await this.semaphore.run(() => this.attempt(req));
       } catch (error) {
-        if (last) throw new NetworkError(this.describe(error, attempt + 1));
+        if (last) throw new NetworkError(this.describe(error, attempt + 1, req.url));
         await sleep(this.backoff(attempt));
         continue;
       }
@@ -116,6 +135,7 @@ export class Transport {
    * Throws NetworkError when there is no answer.
    */
   async stream(req: StreamRequest): Promise<StreamResponse> {
+    this.prepareTls(req.url);
     try {
       const res = await loadUndici().request(req.url, {
         method: req.method,
@@ -127,17 +147,23 @@ export class Transport {
       });
       return { status: res.statusCode, headers: res.headers, body: res.body as unknown as Readable };
     } catch (error) {
-      throw this.networkError(error);
+      throw this.networkError(error, req.url);
     }
   }
 
   /** A NetworkError that says, without secrets, why a request got no answer (or its body broke off). */
-  networkError(error: unknown): NetworkError {
-    return error instanceof NetworkError ? error : new NetworkError(this.describe(error, 1));
+  networkError(error: unknown, url?: string): NetworkError {
+    return error instanceof NetworkError ? error : new NetworkError(this.describe(error, 1, url));
   }
 
   close(): Promise<void> {
     return this.agent.close();
+  }
+
+  private prepareTls(url: string): void {
+    const { origin, protocol, host } = new URL(url);
+    if (protocol !== 'https:' || !this.options.tls || this.tlsByOrigin.has(origin)) return;
+    this.tlsByOrigin.set(origin, this.options.tls.options(host));
   }
 
   private async attempt(req: HttpRequest): Promise<HttpResponse> {
@@ -197,7 +223,7 @@ export class Transport {
     return Math.min(Math.max(ms, 0), this.options.maxRetryAfterMs);
   }
 
-  private describe(error: unknown, attempts: number): string {
+  private describe(error: unknown, attempts: number, url?: string): string {
     const tries = attempts === 1 ? '' : `tried ${attempts} times`;
     const err = error as { name?: string; code?: string; message?: string; cause?: { message?: string } };
     const timeouts = ['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'];
@@ -207,9 +233,21 @@ export class Transport {
     // Node's messages name the address and the failure (`connect ECONNREFUSED 127.0.0.1:5099`), never headers.
     const message = err?.message || err?.code || String(error);
     const cause = err?.cause?.message && !message.includes(err.cause.message) ? `: ${err.cause.message}` : '';
-    return `could not be reached (${firstLine(message + cause)}${tries && `; ${tries}`})`;
+    const untrusted = UNTRUSTED_CERTIFICATE.has(err?.code ?? '') || UNTRUSTED_CERTIFICATE.has((err?.cause as { code?: string })?.code ?? '');
+    const hint = untrusted && url && this.options.tls ? `; ${this.options.tls.untrustedHint(new URL(url).host)}` : '';
+    return `could not be reached (${firstLine(message + cause)}${tries && `; ${tries}`}${hint})`;
   }
 }
+
+/** OpenSSL's codes for a certificate chain that leads to no trusted root: a private CA, most often. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+]);
 
 /** Answers that may change on their own: 408, 429 and 5xx. */
 export function isRetryable(status: number): boolean {
