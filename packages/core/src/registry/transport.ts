@@ -1,4 +1,4 @@
-// HTTP for the registry client: one connection pool, a bound on requests in flight, timeouts, and retries with backoff; nothing about auth.
+// HTTP for the registry client: one connection pool (with TLS options per origin), a bound on requests in flight, timeouts, and retries with backoff; nothing about auth.
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { Semaphore } from '../semaphore';
