@@ -1,4 +1,4 @@
-// A registry over HTTPS with a private CA, trusted as Docker trusts it: through its certs.d directory, CA roots and a client certificate.
+// A registry over HTTPS with a private CA, reached as docker reaches it: trusted through its certs.d directory (CA roots, a client certificate), and through the proxy of the environment.
 import { generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { CertificatesError, registryTls } from '../../packages/core/src/registry
 import { RegistryClient } from '../../packages/core/src/registry/client';
 import { publicKeyOf } from '../../packages/core/src/signing/keys';
 import { pushImage, RegistryServer, type PushedImage } from '../support/registry-server';
+import { ConnectProxy } from '../support/connect-proxy';
 import { makeCertificates, nonLoopbackAddress, type TestCertificates } from '../support/tls';
 
 let dir: string;
@@ -94,4 +95,51 @@ it('reads Docker’s directories when MZBUILD_CERTS_DIR is not set, and gives no
   expect(tls?.ca?.at(-1)).toBe('not read until used\n');
   expect(tls?.ca?.length).toBeGreaterThan(100); // Node's own roots kept
   expect(registryTls('other.example', { HOME: home })).toBeUndefined();
+});
+
+describe('through an HTTP proxy of the environment, as docker and curl go', () => {
+  let proxy: ConnectProxy;
+  let guarded: ConnectProxy;
+  beforeAll(async () => {
+    [proxy, guarded] = await Promise.all([ConnectProxy.start(), ConnectProxy.start('corp:s3cr3t-proxy')]);
+  });
+  afterAll(async () => {
+    await Promise.all([proxy?.stop(), guarded?.stop()]);
+  });
+
+  function proxiedClient(env: Record<string, string>): { client: RegistryClient; warnings: string[] } {
+    const warnings: string[] = [];
+    const base = { DOCKER_CONFIG: dir, HOME: dir, PATH: process.env['PATH'], MZBUILD_CERTS_DIR: certsDir(https.host, { 'ca.crt': certs.ca }) };
+    const made = new RegistryClient({ env: { ...base, ...env }, warn: (m) => warnings.push(m), retries: 0 });
+    clients.push(made);
+    return { client: made, warnings };
+  }
+
+  it('reaches an HTTPS registry through HTTPS_PROXY, with the registry’s own CA through the tunnel; NO_PROXY and loopback registries go direct', async () => {
+    const ref = `${https.host}/acme/web:mzbuild-a`;
+    await client(certsDir(https.host, { 'ca.crt': certs.ca })).client.copyImage(`${plain.host}/acme/web:mzbuild-a`, ref);
+    const { client: c, warnings } = proxiedClient({ HTTPS_PROXY: proxy.url(), HTTP_PROXY: proxy.url() });
+    expect(await c.checkExistence([ref, `${plain.host}/acme/web:mzbuild-a`])).toEqual(new Map([[ref, 'present'], [`${plain.host}/acme/web:mzbuild-a`, 'present']]));
+    expect(warnings).toEqual([]);
+    expect(new Set(proxy.tunnels)).toEqual(new Set([https.host]));
+
+    proxy.tunnels.length = 0;
+    const direct = proxiedClient({ https_proxy: proxy.url(), no_proxy: https.host.split(':')[0]! });
+    expect(await direct.client.checkExistence([ref])).toEqual(new Map([[ref, 'present']]));
+    expect(proxy.tunnels).toEqual([]);
+  });
+
+  it('sends the proxy’s credentials from its URL, and no message shows them when the proxy refuses', async () => {
+    const ref = `${https.host}/acme/web:mzbuild-a`;
+    const allowed = proxiedClient({ HTTPS_PROXY: guarded.url('corp:s3cr3t-proxy') });
+    expect(await allowed.client.checkExistence([ref])).toEqual(new Map([[ref, 'present']]));
+    const refused = proxiedClient({ HTTPS_PROXY: guarded.url('corp:wrong-s3cr3t') });
+    expect(await refused.client.checkExistence([ref])).toEqual(new Map([[ref, 'unknown']]));
+    expect(refused.warnings).toHaveLength(1);
+    expect(refused.warnings[0]).toMatch(/could not be reached/);
+    expect(refused.warnings[0]).not.toContain('wrong-s3cr3t');
+    const publishing = await refused.client.getManifest(ref).catch((e: Error) => e);
+    expect(publishing).toBeInstanceOf(UserError);
+    expect((publishing as Error).message).not.toContain('wrong-s3cr3t');
+  });
 });

@@ -15,6 +15,7 @@ import { createIndex, type IndexSource } from './index-builder';
 import { getManifest, manifestExists, putManifest } from './manifest-requests';
 import { digestOf, type Manifest } from './manifests';
 import { manifestReference, parseReference } from './reference';
+import { proxyCredentials, proxySettings } from './proxy';
 import { Secrets } from './secrets';
 import { RegistrySession } from './session';
 import { readSignatures, signImage, verifyImage, type SignOptions, type SignOutcome, type StoredSignatures } from './signatures';
@@ -36,7 +37,7 @@ export interface RegistryClientOptions {
   retryDelayMs?: number;
   /** The longest Retry-After waited for; default 10 000 ms. */
   maxRetryAfterMs?: number;
-  /** Default process.env: DOCKER_CONFIG, HOME, PATH (credential helpers), GHCR_TOKEN, GITHUB_TOKEN, MZBUILD_INSECURE_REGISTRIES, MZBUILD_CERTS_DIR. */
+  /** Default process.env: DOCKER_CONFIG, HOME, PATH (credential helpers), GHCR_TOKEN, GITHUB_TOKEN, MZBUILD_INSECURE_REGISTRIES, MZBUILD_CERTS_DIR, HTTP(S)_PROXY, NO_PROXY. */
   env?: NodeJS.ProcessEnv;
   /** Told at most once per registry when checks against it fail; default: nothing. */
   warn?: (message: string) => void;
@@ -62,6 +63,7 @@ export class RegistryClient {
   constructor(options: RegistryClientOptions = {}) {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const env = options.env ?? process.env;
+    const proxy = proxySettings(env);
     this.transport = new Transport({
       concurrency: options.concurrency ?? 16,
       timeoutMs,
@@ -69,8 +71,12 @@ export class RegistryClient {
       retryDelayMs: options.retryDelayMs ?? 200,
       maxRetryAfterMs: options.maxRetryAfterMs ?? 10_000,
       tls: { options: (host) => registryTls(host, env), untrustedHint: (host) => untrustedCertificateHint(host, env) },
+      ...(proxy ? { proxy } : {}),
     });
-    this.session = new RegistrySession({ transport: this.transport, env, secrets: new Secrets(), timeoutMs });
+    const secrets = new Secrets();
+    // A proxy's URL may hold its credentials: no message may show them.
+    if (proxy) secrets.add(...proxyCredentials(proxy));
+    this.session = new RegistrySession({ transport: this.transport, env, secrets, timeoutMs });
     const { retries, retryDelayMs } = this.transport.options;
     this.copying = { session: this.session, blobs: new BlobTransfers(this.session, { transfers: options.transfers ?? 4, retries, retryDelayMs }) };
     this.warn = options.warn ?? (() => undefined);

@@ -11,7 +11,7 @@ export const INSECURE_REGISTRIES_ENV = 'MZBUILD_INSECURE_REGISTRIES';
  */
 export function isInsecureRegistry(registry: string, env: NodeJS.ProcessEnv): boolean {
   const host = registryHostname(registry).toLowerCase();
-  if (host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) return true;
+  if (isLoopbackHost(host)) return true;
   const listed = (env[INSECURE_REGISTRIES_ENV] ?? '')
     .split(',')
     .map((entry) => entry.trim().toLowerCase())
@@ -22,4 +22,10 @@ export function isInsecureRegistry(registry: string, env: NodeJS.ProcessEnv): bo
 /** `http(s)://<api host>`, the origin of a registry's `/v2/` API. */
 export function registryOrigin(registry: string, env: NodeJS.ProcessEnv): string {
   return `${isInsecureRegistry(registry, env) ? 'http' : 'https'}://${apiHost(registry)}`;
+}
+
+/** localhost, 127.0.0.0/8 or [::1]: nothing crosses a network, so no TLS and no proxy, as for docker. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

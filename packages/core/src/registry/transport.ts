@@ -5,6 +5,7 @@ import { Semaphore } from '../semaphore';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { firstLine } from '../text';
 import type { RegistryTls } from './certs';
+import { mayBeProxied, type ProxySettings } from './proxy';
 
 type Undici = typeof import('undici');
 let undici: Undici | undefined;
@@ -35,6 +36,8 @@ export interface TransportOptions {
     /** Said when `host`'s certificate is not trusted: where its CA goes. */
     untrustedHint: (host: string) => string;
   };
+  /** The proxies of the environment (proxy.ts); undefined: every connection is direct. */
+  proxy?: ProxySettings;
 }
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
@@ -91,7 +94,10 @@ const MAX_BODY = 1 << 20;
  * not hold up others, and a request made while answering another (a token) cannot deadlock.
  */
 export class Transport {
+  /** Direct connections, for every origin that no proxy serves. */
   private readonly agent: Dispatcher;
+  /** With proxies: a dispatcher per origin that may be proxied (undici's EnvHttpProxyAgent, with that origin's TLS), made on its first request. */
+  private readonly proxied = new Map<string, Dispatcher>();
   private readonly semaphore: Semaphore;
   /** Each HTTPS origin's TLS options, read before its first request (so that a bad file is the caller's error, not a retry's). */
   private readonly tlsByOrigin = new Map<string, RegistryTls | undefined>();
@@ -141,7 +147,7 @@ export class Transport {
         method: req.method,
         headers: { 'user-agent': 'mzbuild', ...req.headers },
         ...(req.body ? { body: req.body } : {}),
-        dispatcher: this.agent,
+        dispatcher: this.dispatcherFor(req.url),
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
       });
@@ -156,14 +162,33 @@ export class Transport {
     return error instanceof NetworkError ? error : new NetworkError(this.describe(error, 1, url));
   }
 
-  close(): Promise<void> {
-    return this.agent.close();
+  async close(): Promise<void> {
+    await Promise.all([this.agent, ...this.proxied.values()].map((d) => d.close()));
   }
 
   private prepareTls(url: string): void {
     const { origin, protocol, host } = new URL(url);
     if (protocol !== 'https:' || !this.options.tls || this.tlsByOrigin.has(origin)) return;
     this.tlsByOrigin.set(origin, this.options.tls.options(host));
+  }
+
+  /**
+   * Where a request goes: straight to the origin, or, with proxies in the environment, through
+   * the one HTTP(S)_PROXY names unless NO_PROXY lists the host (undici's rules) or it is loopback
+   * (Docker's). A proxied origin's TLS to the registry, through the tunnel, takes its own options.
+   */
+  private dispatcherFor(url: string): Dispatcher {
+    const { origin, hostname } = new URL(url);
+    const proxy = this.options.proxy;
+    if (!proxy || !mayBeProxied(hostname)) return this.agent;
+    let dispatcher = this.proxied.get(origin);
+    if (!dispatcher) {
+      const tls = this.tlsByOrigin.get(origin);
+      const connect = { timeout: this.options.timeoutMs, ...tls };
+      dispatcher = new (loadUndici().EnvHttpProxyAgent)({ ...proxy, connect, ...(tls ? { requestTls: tls } : {}) });
+      this.proxied.set(origin, dispatcher);
+    }
+    return dispatcher;
   }
 
   private async attempt(req: HttpRequest): Promise<HttpResponse> {
@@ -176,7 +201,7 @@ export class Transport {
       // registries do not, and the existence check is a HEAD per image: a new connection (a TLS
       // handshake) for each would cost more than the check.
       ...(req.method === 'HEAD' ? { reset: false } : {}),
-      dispatcher: this.agent,
+      dispatcher: this.dispatcherFor(req.url),
       signal,
     });
     let body = '';
@@ -227,7 +252,9 @@ export class Transport {
     const tries = attempts === 1 ? '' : `tried ${attempts} times`;
     const err = error as { name?: string; code?: string; message?: string; cause?: { message?: string } };
     const timeouts = ['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'];
-    if (err?.name === 'TimeoutError' || err?.name === 'AbortError' || timeouts.includes(err?.code ?? '')) {
+    // undici's own RequestAbortedError (a proxy that refused the tunnel, say) is an AbortError too, with a message of its own.
+    const timedOut = err?.name === 'TimeoutError' || (err?.name === 'AbortError' && err.code !== 'UND_ERR_ABORTED') || timeouts.includes(err?.code ?? '');
+    if (timedOut) {
       return `did not answer within ${this.options.timeoutMs / 1000} s${tries && ` (${tries})`}`;
     }
     // Node's messages name the address and the failure (`connect ECONNREFUSED 127.0.0.1:5099`), never headers.

@@ -1,0 +1,34 @@
+// The HTTP proxies registry requests go through, from the environment as docker, curl and npm read it.
+import { isLoopbackHost } from './endpoint';
+
+/** HTTP_PROXY, HTTPS_PROXY and NO_PROXY (either case), '' where unset: the caller's environment, never process.env behind its back. */
+export interface ProxySettings {
+  httpProxy: string;
+  httpsProxy: string;
+  noProxy: string;
+}
+
+export function proxySettings(env: NodeJS.ProcessEnv): ProxySettings | undefined {
+  const read = (name: string) => env[name.toLowerCase()] ?? env[name.toUpperCase()] ?? '';
+  const settings = { httpProxy: read('http_proxy'), httpsProxy: read('https_proxy'), noProxy: read('no_proxy') };
+  return settings.httpProxy || settings.httpsProxy ? settings : undefined;
+}
+
+/** Whether requests to `hostname` may go through a proxy at all: loopback ones never do (Go's rule, and so Docker's). */
+export function mayBeProxied(hostname: string): boolean {
+  return !isLoopbackHost(hostname);
+}
+
+/** The passwords (and their encoded forms) of proxy URLs like `http://user:password@host:port`, to be redacted. */
+export function proxyCredentials(settings: ProxySettings): string[] {
+  const found: string[] = [];
+  for (const value of [settings.httpProxy, settings.httpsProxy]) {
+    try {
+      const { password } = new URL(value);
+      if (password) found.push(password, decodeURIComponent(password));
+    } catch {
+      // not a URL: undici refuses it, and says so
+    }
+  }
+  return found;
+}
