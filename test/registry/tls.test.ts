@@ -97,7 +97,7 @@ it('reads Docker’s directories when MZBUILD_CERTS_DIR is not set, and gives no
   expect(registryTls('other.example', { HOME: home })).toBeUndefined();
 });
 
-describe('through an HTTP proxy of the environment, as docker and curl go', () => {
+describe('through an HTTP proxy of the environment, as curl, skopeo and crane go', () => {
   let proxy: ConnectProxy;
   let guarded: ConnectProxy;
   beforeAll(async () => {

@@ -1,4 +1,4 @@
-// The HTTP proxies registry requests go through, from the environment as docker, curl and npm read it.
+// The HTTP proxies registry requests go through, from the environment as curl, skopeo and crane read it.
 import { isLoopbackHost } from './endpoint';
 
 /** HTTP_PROXY, HTTPS_PROXY and NO_PROXY (either case), '' where unset: the caller's environment, never process.env behind its back. */
@@ -14,7 +14,7 @@ export function proxySettings(env: NodeJS.ProcessEnv): ProxySettings | undefined
   return settings.httpProxy || settings.httpsProxy ? settings : undefined;
 }
 
-/** Whether requests to `hostname` may go through a proxy at all: loopback ones never do (Go's rule, and so Docker's). */
+/** Whether requests to `hostname` may go through a proxy at all: loopback ones never do (Go's rule, and so skopeo's and crane's). */
 export function mayBeProxied(hostname: string): boolean {
   return !isLoopbackHost(hostname);
 }
