@@ -1,6 +1,4 @@
 // The HTTP proxies registry requests go through, from the environment as curl, skopeo and crane read it.
-import { isLoopbackHost } from './endpoint';
-
 /** HTTP_PROXY, HTTPS_PROXY and NO_PROXY (either case), '' where unset: the caller's environment, never process.env behind its back. */
 export interface ProxySettings {
   httpProxy: string;
@@ -8,15 +6,11 @@ export interface ProxySettings {
   noProxy: string;
 }
 
+/** The proxies of `env`, undefined when it names none; loopback registries are never proxied (transport.ts), as Go's clients, skopeo's and crane's, never proxy them. */
 export function proxySettings(env: NodeJS.ProcessEnv): ProxySettings | undefined {
-  const read = (name: string) => env[name.toLowerCase()] ?? env[name.toUpperCase()] ?? '';
+  const read = (name: string) => env[name] ?? env[name.toUpperCase()] ?? '';
   const settings = { httpProxy: read('http_proxy'), httpsProxy: read('https_proxy'), noProxy: read('no_proxy') };
   return settings.httpProxy || settings.httpsProxy ? settings : undefined;
-}
-
-/** Whether requests to `hostname` may go through a proxy at all: loopback ones never do (Go's rule, and so skopeo's and crane's). */
-export function mayBeProxied(hostname: string): boolean {
-  return !isLoopbackHost(hostname);
 }
 
 /** The passwords (and their encoded forms) of proxy URLs like `http://user:password@host:port`, to be redacted. */

@@ -5,7 +5,8 @@ import { Semaphore } from '../semaphore';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { firstLine } from '../text';
 import type { RegistryTls } from './certs';
-import { mayBeProxied, type ProxySettings } from './proxy';
+import { isLoopbackHost } from './endpoint';
+import type { ProxySettings } from './proxy';
 
 type Undici = typeof import('undici');
 let undici: Undici | undefined;
@@ -94,35 +95,29 @@ const MAX_BODY = 1 << 20;
  * not hold up others, and a request made while answering another (a token) cannot deadlock.
  */
 export class Transport {
-  /** Direct connections, for every origin that no proxy serves. */
+  /** Connections for every origin that needs nothing of its own. */
   private readonly agent: Dispatcher;
-  /** With proxies: a dispatcher per origin that may be proxied (undici's EnvHttpProxyAgent, with that origin's TLS), made on its first request. */
-  private readonly proxied = new Map<string, Dispatcher>();
+  /**
+   * Each origin's dispatcher, chosen before its first request: `agent`, or one of its own for an
+   * origin with TLS options (certs.ts) or that a proxy serves (undici's EnvHttpProxyAgent, its
+   * TLS through the tunnel).
+   */
+  private readonly byOrigin = new Map<string, Dispatcher>();
   private readonly semaphore: Semaphore;
-  /** Each HTTPS origin's TLS options, read before its first request (so that a bad file is the caller's error, not a retry's). */
-  private readonly tlsByOrigin = new Map<string, RegistryTls | undefined>();
 
   constructor(readonly options: TransportOptions) {
     this.semaphore = new Semaphore(options.concurrency);
-    const { Agent, Pool } = loadUndici();
-    this.agent = new Agent({
-      connect: { timeout: options.timeoutMs },
-      factory: (origin, opts) => {
-        const tls = this.tlsByOrigin.get(new URL(String(origin)).origin);
-        const connect = (opts as { connect?: object }).connect;
-        return new Pool(origin, tls ? { ...opts, connect: { ...connect, ...tls } } : opts);
-      },
-    });
+    this.agent = new (loadUndici().Agent)({ connect: { timeout: options.timeoutMs } });
   }
 
   /** The final answer, which may still be a 5xx once retries are spent; throws NetworkError when there is none. */
   async send(req: HttpRequest): Promise<HttpResponse> {
-    this.prepareTls(req.url);
+    const dispatcher = this.dispatcherFor(req.url);
     for (let attempt = 0; ; attempt++) {
       const last = attempt >= this.options.retries;
       let response: HttpResponse;
       try {
-        response = await this.semaphore.run(() => this.attempt(req));
+        response = await this.semaphore.run(() => this.attempt(req, dispatcher));
       } catch (error) {
         if (last) throw new NetworkError(this.describe(error, attempt + 1, req.url));
         await sleep(this.backoff(attempt));
@@ -141,13 +136,13 @@ export class Transport {
    * Throws NetworkError when there is no answer.
    */
   async stream(req: StreamRequest): Promise<StreamResponse> {
-    this.prepareTls(req.url);
+    const dispatcher = this.dispatcherFor(req.url);
     try {
       const res = await loadUndici().request(req.url, {
         method: req.method,
         headers: { 'user-agent': 'mzbuild', ...req.headers },
         ...(req.body ? { body: req.body } : {}),
-        dispatcher: this.dispatcherFor(req.url),
+        dispatcher,
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
       });
@@ -163,35 +158,31 @@ export class Transport {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.agent, ...this.proxied.values()].map((d) => d.close()));
-  }
-
-  private prepareTls(url: string): void {
-    const { origin, protocol, host } = new URL(url);
-    if (protocol !== 'https:' || !this.options.tls || this.tlsByOrigin.has(origin)) return;
-    this.tlsByOrigin.set(origin, this.options.tls.options(host));
+    await Promise.all([...new Set([this.agent, ...this.byOrigin.values()])].map((d) => d.close()));
   }
 
   /**
    * Where a request goes: straight to the origin, or, with proxies in the environment, through
    * the one HTTP(S)_PROXY names unless NO_PROXY lists the host (undici's rules) or it is loopback
-   * (Docker's). A proxied origin's TLS to the registry, through the tunnel, takes its own options.
+   * (never proxied). Asked before a request's first attempt, so that an unusable certificates
+   * directory is the caller's error (a UserError), not a failure to retry.
    */
   private dispatcherFor(url: string): Dispatcher {
-    const { origin, hostname } = new URL(url);
-    const proxy = this.options.proxy;
-    if (!proxy || !mayBeProxied(hostname)) return this.agent;
-    let dispatcher = this.proxied.get(origin);
-    if (!dispatcher) {
-      const tls = this.tlsByOrigin.get(origin);
-      const connect = { timeout: this.options.timeoutMs, ...tls };
-      dispatcher = new (loadUndici().EnvHttpProxyAgent)({ ...proxy, connect, ...(tls ? { requestTls: tls } : {}) });
-      this.proxied.set(origin, dispatcher);
-    }
+    const { origin, protocol, host, hostname } = new URL(url);
+    const known = this.byOrigin.get(origin);
+    if (known) return known;
+    const tls = protocol === 'https:' ? this.options.tls?.options(host) : undefined;
+    const proxy = isLoopbackHost(hostname) ? undefined : this.options.proxy;
+    const { Agent, EnvHttpProxyAgent } = loadUndici();
+    const connect = { timeout: this.options.timeoutMs, ...tls };
+    let dispatcher = this.agent; // remembered too: the certificates directory is read once an origin
+    if (proxy) dispatcher = new EnvHttpProxyAgent({ ...proxy, connect, ...(tls ? { requestTls: tls } : {}) });
+    else if (tls) dispatcher = new Agent({ connect });
+    this.byOrigin.set(origin, dispatcher);
     return dispatcher;
   }
 
-  private async attempt(req: HttpRequest): Promise<HttpResponse> {
+  private async attempt(req: HttpRequest, dispatcher: Dispatcher): Promise<HttpResponse> {
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     const res = await loadUndici().request(req.url, {
       method: req.method,
@@ -201,7 +192,7 @@ export class Transport {
       // registries do not, and the existence check is a HEAD per image: a new connection (a TLS
       // handshake) for each would cost more than the check.
       ...(req.method === 'HEAD' ? { reset: false } : {}),
-      dispatcher: this.dispatcherFor(req.url),
+      dispatcher,
       signal,
     });
     let body = '';
