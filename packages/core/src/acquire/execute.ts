@@ -185,7 +185,8 @@ export async function executePlan(plan: PlanEntry[], options: ExecuteOptions): P
   }
 }
 
-const isBuild = (e: PlanEntry) => e.action === 'build' || e.action === 'untrusted';
+/** An entry this run builds, or waits for another shard to build: `build`, or `untrusted` (built as `build` is). */
+export const isBuild = (e: PlanEntry) => e.action === 'build' || e.action === 'untrusted';
 const isOtherShards = (e: PlanEntry, sharding: Sharding | undefined) => sharding !== undefined && e.shard !== undefined && e.shard !== sharding.shard.index;
 
 /** The plan's images to build that are this shard's (all of them, unsharded); others' are waited for. */

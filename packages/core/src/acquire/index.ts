@@ -5,7 +5,7 @@ import { localImages } from '../docker/client';
 import type { ResolvedImage } from '../fingerprint';
 import { runGit } from '../git';
 import type { Image } from '../repository';
-import { buildsOfThisShard, executePlan, type Builders } from './execute';
+import { buildsOfThisShard, executePlan, isBuild, type Builders } from './execute';
 import { makePlan, type PlanEntry, type PlanOptions, type RegistryAnswer } from './plan';
 import { realBuilders } from './builders';
 import { cacheReferenceOf } from './cache-registry';
@@ -145,7 +145,7 @@ export async function carryOut(context: MzbuildContext, plan: PlanEntry[], optio
     parallel: options.parallel ?? 2,
     onLine: options.onLine,
     ...(options.sharding ? { sharding: options.sharding } : {}),
-    revision: plan.some((e) => e.action === 'build' || e.action === 'untrusted') ? await gitRevision(context.repository.root) : 'unknown',
+    revision: plan.some(isBuild) ? await gitRevision(context.repository.root) : 'unknown',
   });
   const reasons = await why;
   return outcomes.map((o) => (o.result === 'built' && reasons.has(o.name) ? { ...o, why: reasons.get(o.name)! } : o));

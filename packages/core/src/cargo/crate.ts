@@ -25,7 +25,6 @@ export function readToml(files: CargoFiles, file: string): Table {
   }
 }
 
-
 /**
  * Where a `path` written in the Cargo.toml of `dir` points, root-relative and normalised; `../…`
  * when it leaves the repository. `root` is the repository's absolute path, for absolute paths.
