@@ -41,9 +41,10 @@ function certsDir(registry: string, files: Record<string, string>): string {
   return root;
 }
 
-function client(certsRoot: string): { client: RegistryClient; warnings: string[] } {
+/** A client that sees no docker config of the user's, with the certificates of `certsRoot` and `env` besides (proxies). */
+function client(certsRoot: string, env: Record<string, string> = {}): { client: RegistryClient; warnings: string[] } {
   const warnings: string[] = [];
-  const made = new RegistryClient({ env: { DOCKER_CONFIG: dir, HOME: dir, PATH: process.env['PATH'], MZBUILD_CERTS_DIR: certsRoot }, warn: (m) => warnings.push(m), retries: 0 });
+  const made = new RegistryClient({ env: { DOCKER_CONFIG: dir, HOME: dir, PATH: process.env['PATH'], MZBUILD_CERTS_DIR: certsRoot, ...env }, warn: (m) => warnings.push(m), retries: 0 });
   clients.push(made);
   return { client: made, warnings };
 }
@@ -107,13 +108,7 @@ describe('through an HTTP proxy of the environment, as curl, skopeo and crane go
     await Promise.all([proxy?.stop(), guarded?.stop()]);
   });
 
-  function proxiedClient(env: Record<string, string>): { client: RegistryClient; warnings: string[] } {
-    const warnings: string[] = [];
-    const base = { DOCKER_CONFIG: dir, HOME: dir, PATH: process.env['PATH'], MZBUILD_CERTS_DIR: certsDir(https.host, { 'ca.crt': certs.ca }) };
-    const made = new RegistryClient({ env: { ...base, ...env }, warn: (m) => warnings.push(m), retries: 0 });
-    clients.push(made);
-    return { client: made, warnings };
-  }
+  const proxiedClient = (env: Record<string, string>) => client(certsDir(https.host, { 'ca.crt': certs.ca }), env);
 
   it('reaches an HTTPS registry through HTTPS_PROXY, with the registry’s own CA through the tunnel; NO_PROXY and loopback registries go direct', async () => {
     const ref = `${https.host}/acme/web:mzbuild-a`;
